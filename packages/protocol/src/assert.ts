@@ -4,6 +4,11 @@
  */
 import { InvalidArgumentError } from './errors.js';
 
+/** Field names are stringified with String(): a Symbol would make a template literal throw. */
+function name(field: unknown): string {
+  return typeof field === 'string' ? field : String(field);
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value instanceof Uint8Array) return `Uint8Array(${value.length})`;
@@ -12,7 +17,7 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** True for a real Uint8Array (not a Buffer subclass of another view, not a Uint16Array). */
+/** True for a Uint8Array (a Node Buffer counts; a Uint16Array or DataView does not). */
 export function isBytes(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array || (ArrayBuffer.isView(value) && value.constructor.name === 'Uint8Array');
 }
@@ -27,18 +32,18 @@ export function assertBytes(
   length?: number | { min?: number; max?: number },
 ): asserts value is Uint8Array {
   if (!isBytes(value)) {
-    throw new InvalidArgumentError(`${field}: expected Uint8Array, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${name(field)}: expected Uint8Array, got ${describe(value)}`);
   }
   if (typeof length === 'number') {
     if (value.length !== length) {
-      throw new InvalidArgumentError(`${field}: expected ${length} bytes, got ${value.length}`);
+      throw new InvalidArgumentError(`${name(field)}: expected ${length} bytes, got ${value.length}`);
     }
   } else if (length) {
     if (length.min !== undefined && value.length < length.min) {
-      throw new InvalidArgumentError(`${field}: expected at least ${length.min} bytes, got ${value.length}`);
+      throw new InvalidArgumentError(`${name(field)}: expected at least ${length.min} bytes, got ${value.length}`);
     }
     if (length.max !== undefined && value.length > length.max) {
-      throw new InvalidArgumentError(`${field}: expected at most ${length.max} bytes, got ${value.length}`);
+      throw new InvalidArgumentError(`${name(field)}: expected at most ${length.max} bytes, got ${value.length}`);
     }
   }
 }
@@ -54,10 +59,10 @@ export function assertInteger(
   max = Number.MAX_SAFE_INTEGER,
 ): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new InvalidArgumentError(`${field}: expected integer, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${name(field)}: expected integer, got ${describe(value)}`);
   }
   if (value < min || value > max) {
-    throw new InvalidArgumentError(`${field}: ${value} is outside [${min}, ${max}]`);
+    throw new InvalidArgumentError(`${name(field)}: ${value} is outside [${min}, ${max}]`);
   }
 }
 
@@ -71,10 +76,10 @@ export function assertString(
   maxLength = Number.MAX_SAFE_INTEGER,
 ): asserts value is string {
   if (typeof value !== 'string') {
-    throw new InvalidArgumentError(`${field}: expected string, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${name(field)}: expected string, got ${describe(value)}`);
   }
   if (value.length > maxLength) {
-    throw new InvalidArgumentError(`${field}: longer than ${maxLength} characters`);
+    throw new InvalidArgumentError(`${name(field)}: longer than ${maxLength} characters`);
   }
 }
 
@@ -84,7 +89,7 @@ export function assertString(
  */
 export function assertFunction(value: unknown, field: string): asserts value is (...args: never[]) => unknown {
   if (typeof value !== 'function') {
-    throw new InvalidArgumentError(`${field}: expected function, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${name(field)}: expected function, got ${describe(value)}`);
   }
 }
 
@@ -94,6 +99,17 @@ export function assertFunction(value: unknown, field: string): asserts value is 
  */
 export function assertObject(value: unknown, field: string): asserts value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
-    throw new InvalidArgumentError(`${field}: expected object, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${name(field)}: expected object, got ${describe(value)}`);
+  }
+}
+
+/**
+ * Assert `value` looks like a {@link CryptoProvider}: checked once at the API boundary so
+ * a wrong argument is reported as such, not as "x is not a function" from deep inside.
+ * @throws InvalidArgumentError naming `field`.
+ */
+export function assertProvider(value: unknown, field = 'provider'): void {
+  if (typeof value !== 'object' || value === null || typeof (value as { sha256?: unknown }).sha256 !== 'function') {
+    throw new InvalidArgumentError(`${name(field)}: expected a CryptoProvider, got ${describe(value)}`);
   }
 }

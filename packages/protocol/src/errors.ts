@@ -22,9 +22,11 @@ export const PROTOCOL_ERROR_CODES = {
   INVALID_SEED_PHRASE: 'A seed phrase is not 24 valid BIP-39 English words with a correct checksum.',
   INVALID_CERTIFICATE:
     'A device certificate, sender certificate or device list is malformed, expired or not signed by the account key.',
-  INVALID_PADDING: 'Padded plaintext has no valid padding marker.',
+  INVALID_PADDING: 'Padded plaintext has no valid padding marker or its length is not a padding bucket.',
   BACKUP_DECRYPTION_FAILED: 'An encrypted backup could not be opened: wrong password or damaged file.',
   INVALID_PROOF: 'A key-transparency inclusion or consistency proof does not match the signed tree head.',
+  NO_SENDER_KEY:
+    'A sender-key message names a chain the receiver holds no key for: its distribution message has not arrived or the chain was evicted.',
 } as const;
 
 /** A code from the registry. */
@@ -162,6 +164,16 @@ export class InvalidProofError extends ProtocolError {
   constructor(message: string) {
     super('INVALID_PROOF', message);
     this.name = 'InvalidProofError';
+  }
+}
+
+/** A sender-key message names a chain this receiver has no distribution message for. */
+export class NoSenderKeyError extends ProtocolError {
+  readonly chainId: number;
+  constructor(chainId: number) {
+    super('NO_SENDER_KEY', `no sender key for chain ${chainId}`);
+    this.name = 'NoSenderKeyError';
+    this.chainId = chainId;
   }
 }
 

@@ -5,9 +5,9 @@
  */
 import { entropyToMnemonic, mnemonicToEntropy, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { assertBytes, assertInteger, assertString } from './assert.js';
+import { assertBytes, assertFunction, assertInteger, assertObject, assertProvider, assertString } from './assert.js';
 import { bytesToHex, utf8ToBytes } from './bytes.js';
-import { InvalidCertificateError, InvalidSeedPhraseError } from './errors.js';
+import { InvalidArgumentError, InvalidCertificateError, InvalidSeedPhraseError } from './errors.js';
 import { ED25519_SIGNATURE_LENGTH, type Ed25519KeyPair, generateEd25519KeyPair } from './keys.js';
 import type { CryptoProvider } from './provider/provider.js';
 import type { RandomSource } from './random.js';
@@ -38,7 +38,10 @@ export interface AccountIdentity extends Ed25519KeyPair {
  * @example const phrase = generateSeedPhrase(systemRandom);
  */
 export function generateSeedPhrase(random: RandomSource): string {
-  return entropyToMnemonic(random(32), wordlist);
+  assertFunction(random, 'random');
+  const entropy = random(32);
+  assertBytes(entropy, 'random(32)', 32);
+  return entropyToMnemonic(entropy, wordlist);
 }
 
 /** Normalise user input: lower case, single spaces. */
@@ -62,6 +65,7 @@ export function isValidSeedPhrase(phrase: unknown): boolean {
  */
 export function accountFromSeedPhrase(phrase: string, provider: CryptoProvider): AccountIdentity {
   assertString(phrase, 'phrase', 1024);
+  assertProvider(provider);
   if (!isValidSeedPhrase(phrase)) {
     throw new InvalidSeedPhraseError('seed phrase must be 24 BIP-39 English words with a valid checksum');
   }
@@ -81,6 +85,7 @@ export function accountFromSeedPhrase(phrase: string, provider: CryptoProvider):
  */
 export function userIdFromIdentityKey(identityKey: Uint8Array, provider: CryptoProvider): Uint8Array {
   assertBytes(identityKey, 'identityKey', 32);
+  assertProvider(provider);
   return provider.sha256(identityKey).slice(0, USER_ID_LENGTH);
 }
 
@@ -143,6 +148,8 @@ export function createDevice(
   provider: CryptoProvider,
   random: RandomSource,
 ): DeviceIdentity {
+  assertObject(account, 'account');
+  assertInteger(deviceId, 'deviceId', 1, MAX_DEVICE_ID);
   const keys = generateEd25519KeyPair(provider, random);
   return { ...keys, deviceId, certificate: certifyDevice(account, deviceId, keys.publicKey, now, provider) };
 }
@@ -158,6 +165,8 @@ export function certifyDevice(
   createdAt: number,
   provider: CryptoProvider,
 ): DeviceCertificate {
+  assertObject(account, 'account');
+  assertProvider(provider);
   assertBytes(account.secretKey, 'account.secretKey', 32);
   assertBytes(account.publicKey, 'account.publicKey', 32);
   assertInteger(deviceId, 'deviceId', 1, MAX_DEVICE_ID);
@@ -179,6 +188,14 @@ export function verifyDeviceCertificate(
   provider: CryptoProvider,
   accountKey?: Uint8Array,
 ): void {
+  assertObject(cert, 'cert');
+  assertBytes(cert.accountKey, 'cert.accountKey', 32);
+  assertBytes(cert.deviceKey, 'cert.deviceKey', 32);
+  assertBytes(cert.signature, 'cert.signature', 64);
+  assertInteger(cert.deviceId, 'cert.deviceId', 1, MAX_DEVICE_ID);
+  assertInteger(cert.createdAt, 'cert.createdAt');
+  assertProvider(provider);
+  if (accountKey !== undefined) assertBytes(accountKey, 'accountKey', 32);
   if (accountKey !== undefined && !equalKeys(cert.accountKey, accountKey)) {
     throw new InvalidCertificateError('device certificate belongs to another account');
   }
@@ -198,6 +215,7 @@ function equalKeys(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Serialise a device certificate. */
 export function encodeDeviceCertificate(cert: DeviceCertificate): Uint8Array {
+  assertObject(cert, 'cert');
   return encodeWire([cert.version, cert.accountKey, cert.deviceId, cert.deviceKey, cert.createdAt, cert.signature]);
 }
 
@@ -270,6 +288,8 @@ export function signDeviceList(
   signedAt: number,
   provider: CryptoProvider,
 ): DeviceList {
+  assertObject(account, 'account');
+  assertProvider(provider);
   assertBytes(account.secretKey, 'account.secretKey', 32);
   assertBytes(account.publicKey, 'account.publicKey', 32);
   assertInteger(counter, 'counter');
@@ -289,6 +309,7 @@ function checkEntries(devices: readonly DeviceListEntry[]): void {
   }
   const seen = new Set<number>();
   for (const [i, d] of devices.entries()) {
+    assertObject(d, `devices[${i}]`);
     assertInteger(d.deviceId, `devices[${i}].deviceId`, 1, MAX_DEVICE_ID);
     assertBytes(d.deviceKey, `devices[${i}].deviceKey`, 32);
     assertString(d.name, `devices[${i}].name`, MAX_DEVICE_NAME);
@@ -302,6 +323,13 @@ function checkEntries(devices: readonly DeviceListEntry[]): void {
  * @throws InvalidCertificateError when it does not verify or is malformed.
  */
 export function verifyDeviceList(list: DeviceList, provider: CryptoProvider, accountKey?: Uint8Array): void {
+  assertObject(list, 'list');
+  assertBytes(list.accountKey, 'list.accountKey', 32);
+  assertBytes(list.signature, 'list.signature', 64);
+  assertInteger(list.counter, 'list.counter');
+  assertInteger(list.signedAt, 'list.signedAt');
+  assertProvider(provider);
+  if (accountKey !== undefined) assertBytes(accountKey, 'accountKey', 32);
   if (accountKey !== undefined && !equalKeys(list.accountKey, accountKey)) {
     throw new InvalidCertificateError('device list belongs to another account');
   }
@@ -316,6 +344,10 @@ export function verifyDeviceList(list: DeviceList, provider: CryptoProvider, acc
 
 /** Serialise a device list. */
 export function encodeDeviceList(list: DeviceList): Uint8Array {
+  assertObject(list, 'list');
+  // Shape only: semantic rules (count, duplicates) are the signer's and verifier's job.
+  if (!Array.isArray(list.devices)) throw new InvalidArgumentError('list.devices: expected array');
+  for (const [i, d] of list.devices.entries()) assertObject(d, `list.devices[${i}]`);
   return encodeWire([
     list.formatVersion,
     list.accountKey,

@@ -3,7 +3,7 @@
  * associated data or a signature it is `Encode(PK)` = one type byte || raw key, so a
  * key of one type can never be confused with another (as PQXDH section 2.5 requires).
  */
-import { assertBytes } from './assert.js';
+import { assertBytes, assertFunction, assertProvider } from './assert.js';
 import { concatBytes } from './bytes.js';
 import { InvalidKeyError } from './errors.js';
 import type { CryptoProvider } from './provider/provider.js';
@@ -37,12 +37,16 @@ export interface Ed25519KeyPair {
 
 /** Generate an X25519 key pair from the given randomness. */
 export function generateX25519KeyPair(provider: CryptoProvider, random: RandomSource): X25519KeyPair {
+  assertProvider(provider);
+  assertFunction(random, 'random');
   const privateKey = random(32);
   return { privateKey, publicKey: provider.x25519PublicKey(privateKey) };
 }
 
 /** Generate an Ed25519 key pair from the given randomness. */
 export function generateEd25519KeyPair(provider: CryptoProvider, random: RandomSource): Ed25519KeyPair {
+  assertProvider(provider);
+  assertFunction(random, 'random');
   const secretKey = random(32);
   return { secretKey, publicKey: provider.ed25519PublicKey(secretKey) };
 }

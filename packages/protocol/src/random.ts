@@ -32,7 +32,7 @@ export const systemClock: Clock = () => Date.now();
  */
 export function seededRandom(seed: Uint8Array): RandomSource {
   assertBytes(seed, 'seed', 32);
-  const key = Uint8Array.prototype.slice.call(seed);
+  const key = new Uint8Array(seed);
   const nonce = new Uint8Array(12);
   let counter = 0;
   let buffer = new Uint8Array(0);

@@ -5,7 +5,8 @@
  * malformed input into the caller's typed error, never a generic one.
  */
 import { Packr } from 'msgpackr';
-import { InvalidMessageError, type ProtocolError, UnsupportedVersionError } from './errors.js';
+import { assertObject } from './assert.js';
+import { InvalidArgumentError, InvalidMessageError, type ProtocolError, UnsupportedVersionError } from './errors.js';
 
 // Records/structures off: plain, portable MessagePack that any implementation can read.
 const packr = new Packr({
@@ -20,9 +21,45 @@ const packr = new Packr({
 /** Largest serialised object the decoder accepts (guards against memory blow-ups). */
 export const MAX_WIRE_BYTES = 16 * 1024 * 1024;
 
-/** Encode a value as MessagePack. Uint8Array fields become `bin`. */
+/**
+ * msgpackr writes integers above 2^32-1 as float64; MessagePack's canonical form is the
+ * smallest integer encoding (uint64 here). Signatures cover these bytes, so an independent
+ * implementation must be able to reproduce them: such integers are packed as BigInt, which
+ * msgpackr writes as uint64.
+ */
+function canonicalIntegers(value: unknown): unknown {
+  if (typeof value === 'number') {
+    return value > 0xffff_ffff && Number.isSafeInteger(value) ? BigInt(value) : value;
+  }
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      const mapped = typeof item === 'number' || typeof item === 'object' ? canonicalIntegers(item) : item;
+      if (mapped !== item) {
+        out ??= value.slice();
+        out[i] = mapped;
+      }
+    }
+    return out ?? value;
+  }
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    const entries = Object.entries(value);
+    if (!entries.some(([, v]) => canonicalIntegers(v) !== v)) return value;
+    return Object.fromEntries(entries.map(([k, v]) => [k, canonicalIntegers(v)]));
+  }
+  return value;
+}
+
+/** Encode a value as MessagePack. Uint8Array fields become `bin`; large integers uint64. */
 export function encodeWire(value: unknown): Uint8Array {
-  const out = packr.pack(value);
+  let out: Uint8Array;
+  try {
+    out = packr.pack(canonicalIntegers(value));
+  } catch {
+    // Symbols, functions and BigInts beyond 64 bits have no MessagePack form.
+    throw new InvalidArgumentError('value: cannot be encoded as MessagePack');
+  }
   // msgpackr returns a Buffer over a shared pool; hand out an independent Uint8Array.
   return new Uint8Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
 }
@@ -161,6 +198,7 @@ export interface DecodeOptions<T> {
  * @throws UnsupportedVersionError for an unknown version, otherwise the `error` of the options.
  */
 export function decodeWire<T>(bytes: unknown, options: DecodeOptions<T>): T {
+  assertObject(options, 'options');
   const fail = options.error ?? ((m: string) => new InvalidMessageError(m));
   if (!(bytes instanceof Uint8Array)) throw fail(`${options.what}: expected bytes`);
   if (bytes.length === 0 || bytes.length > MAX_WIRE_BYTES) throw fail(`${options.what}: bad length ${bytes.length}`);

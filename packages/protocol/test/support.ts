@@ -1,4 +1,4 @@
-import { nobleProvider, type CryptoProvider, seededRandom } from '@vaultex/protocol';
+import { type CryptoProvider, nobleProvider, seededRandom } from '@vaultex/protocol';
 import { nodeProvider } from '@vaultex/protocol/node';
 
 /** Both providers: every vector and scenario test runs against each. */

@@ -21,23 +21,6 @@ import { InvalidKeyError, InvalidMessageError } from '../errors.js';
 import { nobleProvider } from '../provider/noble-provider.js';
 import type { CryptoProvider } from '../provider/provider.js';
 
-// DER prefixes of PKCS#8 / SPKI for raw 32-byte X25519 and Ed25519 keys (RFC 8410).
-const X25519_PKCS8 = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
-]);
-const X25519_SPKI = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
-const ED25519_PKCS8 = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-]);
-const ED25519_SPKI = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
-
-function der(prefix: Uint8Array, raw: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(prefix.length + raw.length);
-  out.set(prefix, 0);
-  out.set(raw, prefix.length);
-  return out;
-}
-
 /**
  * KeyObject creation costs more than the operation itself, and protocol state reuses
  * the same key arrays (identity keys, ratchet keys), so KeyObjects are cached per array.
@@ -51,7 +34,7 @@ class KeyCache {
     const hit = this.map.get(raw);
     if (hit && Buffer.compare(hit.bytes, raw) === 0) return hit.key;
     const key = this.make(raw);
-    this.map.set(raw, { bytes: Uint8Array.prototype.slice.call(raw), key });
+    this.map.set(raw, { bytes: new Uint8Array(raw), key });
     return key;
   }
 }
@@ -64,18 +47,30 @@ function keyOp<T>(what: string, op: () => T): T {
   }
 }
 
-const x25519Private = new KeyCache((raw) =>
-  createPrivateKey({ key: der(X25519_PKCS8, raw), format: 'der', type: 'pkcs8' }),
-);
-const x25519Public = new KeyCache((raw) =>
-  createPublicKey({ key: der(X25519_SPKI, raw), format: 'der', type: 'spki' }),
-);
-const ed25519Private = new KeyCache((raw) =>
-  createPrivateKey({ key: der(ED25519_PKCS8, raw), format: 'der', type: 'pkcs8' }),
-);
-const ed25519Public = new KeyCache((raw) =>
-  createPublicKey({ key: der(ED25519_SPKI, raw), format: 'der', type: 'spki' }),
-);
+const b64u = (raw: Uint8Array): string => Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url');
+
+/**
+ * Keys are imported as JWK, not DER: on Node 20 (OpenSSL 3) a PKCS#8/SPKI DER import goes
+ * through the generic decoder and costs ~0.5 ms, ten times the X25519 operation itself,
+ * while a JWK import maps to a raw-key import (~10-50 us). For a private key Node reads
+ * only `d` and derives the public key itself; `x` must be present as a string, so a
+ * placeholder is passed (the provider vectors would fail loudly if a Node version began
+ * to check it).
+ */
+const PLACEHOLDER_X = b64u(new Uint8Array(32));
+function okpPrivate(crv: 'X25519' | 'Ed25519', raw: Uint8Array): KeyObject {
+  if (raw.length !== 32) throw new InvalidKeyError(`${crv} private key must be 32 bytes`);
+  return createPrivateKey({ key: { kty: 'OKP', crv, d: b64u(raw), x: PLACEHOLDER_X }, format: 'jwk' });
+}
+function okpPublic(crv: 'X25519' | 'Ed25519', raw: Uint8Array): KeyObject {
+  if (raw.length !== 32) throw new InvalidKeyError(`${crv} public key must be 32 bytes`);
+  return createPublicKey({ key: { kty: 'OKP', crv, x: b64u(raw) }, format: 'jwk' });
+}
+
+const x25519Private = new KeyCache((raw) => okpPrivate('X25519', raw));
+const x25519Public = new KeyCache((raw) => okpPublic('X25519', raw));
+const ed25519Private = new KeyCache((raw) => okpPrivate('Ed25519', raw));
+const ed25519Public = new KeyCache((raw) => okpPublic('Ed25519', raw));
 
 function toBytes(buffer: Buffer | ArrayBuffer): Uint8Array {
   return buffer instanceof ArrayBuffer
@@ -83,9 +78,10 @@ function toBytes(buffer: Buffer | ArrayBuffer): Uint8Array {
     : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-function rawPublic(key: KeyObject, spkiPrefixLength: number): Uint8Array {
-  const spki = key.export({ format: 'der', type: 'spki' });
-  return Uint8Array.prototype.slice.call(spki, spkiPrefixLength);
+function rawPublic(privateKey: KeyObject): Uint8Array {
+  const { x } = createPublicKey(privateKey).export({ format: 'jwk' });
+  // A plain Uint8Array copy, never a Buffer: callers compare and serialise these.
+  return new Uint8Array(Buffer.from(x ?? '', 'base64url'));
 }
 
 /**
@@ -128,7 +124,7 @@ export const nodeProvider: CryptoProvider = {
       throw new InvalidMessageError('authentication failed');
     }
   },
-  x25519PublicKey: (privateKey) => rawPublic(createPublicKey(x25519Private.get(privateKey)), X25519_SPKI.length),
+  x25519PublicKey: (privateKey) => rawPublic(x25519Private.get(privateKey)),
   x25519: (privateKey, publicKey) => {
     const pub = keyOp('x25519', () => x25519Public.get(publicKey));
     // OpenSSL refuses an all-zero shared secret (low-order point) by throwing.
@@ -138,8 +134,18 @@ export const nodeProvider: CryptoProvider = {
       throw new InvalidKeyError('x25519: low-order public key');
     }
   },
-  ed25519PublicKey: (secretKey) => rawPublic(createPublicKey(ed25519Private.get(secretKey)), ED25519_SPKI.length),
+  ed25519PublicKey: (secretKey) => rawPublic(ed25519Private.get(secretKey)),
   ed25519Sign: (secretKey, message) => toBytes(sign(null, message, ed25519Private.get(secretKey))),
+  // RFC 8032: the scalar is the clamped first half of SHA-512(seed); noble's conversion
+  // does the same, with a slower hash.
+  ed25519SecretToX25519: (secretKey) => {
+    if (secretKey.length !== 32) throw new InvalidKeyError('ed25519 secret key must be 32 bytes');
+    const scalar = new Uint8Array(createHash('sha512').update(secretKey).digest().subarray(0, 32));
+    scalar[0]! &= 248;
+    scalar[31]! &= 127;
+    scalar[31]! |= 64;
+    return scalar;
+  },
   ed25519Verify: (publicKey, message, signature) => {
     if (signature.length !== 64 || publicKey.length !== 32) return false;
     try {
