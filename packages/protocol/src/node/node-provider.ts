@@ -47,6 +47,10 @@ function keyOp<T>(what: string, op: () => T): T {
   }
 }
 
+const ZERO_SALT = new Uint8Array(32);
+/** Single-byte HKDF block counters 1..255, allocated once. */
+const COUNTER = Array.from({ length: 256 }, (_, i) => Uint8Array.of(i));
+
 const b64u = (raw: Uint8Array): string => Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url');
 
 /**
@@ -94,7 +98,24 @@ export const nodeProvider: CryptoProvider = {
   sha256: (data) => toBytes(createHash('sha256').update(data).digest()),
   sha512: (data) => toBytes(createHash('sha512').update(data).digest()),
   hmacSha256: (key, data) => toBytes(createHmac('sha256', key).update(data).digest()),
-  hkdfSha256: (ikm, salt, info, length) => toBytes(hkdfSync('sha256', ikm, salt, info, length)),
+  // HKDF built from HMAC: for the short outputs the ratchet asks for (32-64 bytes),
+  // two or three HMAC calls beat hkdfSync, which wraps every input in a KeyObject.
+  hkdfSha256: (ikm, salt, info, length) => {
+    if (length > 255 * 32) return toBytes(hkdfSync('sha256', ikm, salt, info, length));
+    const prk = createHmac('sha256', salt.length === 0 ? ZERO_SALT : salt)
+      .update(ikm)
+      .digest();
+    const out = new Uint8Array(length);
+    let previous: Buffer | undefined;
+    for (let counter = 1, offset = 0; offset < length; counter++, offset += 32) {
+      const mac = createHmac('sha256', prk);
+      if (previous) mac.update(previous);
+      previous = mac.update(info).update(COUNTER[counter]!).digest();
+      out.set(previous.subarray(0, Math.min(32, length - offset)), offset);
+    }
+    prk.fill(0);
+    return out;
+  },
   aesGcmEncrypt: (key, nonce, plaintext, aad) => {
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(aad);
