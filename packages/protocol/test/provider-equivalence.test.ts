@@ -1,7 +1,7 @@
-import * as fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '@vaultex/protocol';
 import { nodeProvider } from '@vaultex/protocol/node';
+import * as fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 /**
  * The Node provider must be a drop-in for the noble one: same bytes out for the same
