@@ -6,8 +6,9 @@
 import { availableParallelism, cpus, platform, release } from 'node:os';
 import type { Benchmark } from './lib/benchmark.js';
 import { protocolBenchmark } from './protocol/protocol-bench.js';
+import { serverBenchmark } from './server/server-bench.js';
 
-const BENCHMARKS: readonly Benchmark[] = [protocolBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [protocolBenchmark, serverBenchmark];
 
 function usage(): string {
   const list = BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.description}`).join('\n');

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/**
+ * The relay's command-line entry (`npm start`, `node packages/server/dist/main.js`):
+ * configuration from VAULTEX_* variables and flags, graceful shutdown on SIGINT/SIGTERM.
+ */
+import { loadConfig } from './config.js';
+import { startServer } from './server.js';
+
+const config = loadConfig(process.env, process.argv.slice(2));
+const server = await startServer({ config });
+server.context.log.info({ url: server.url, metrics: server.metricsUrl }, 'VAULTEX relay listening');
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

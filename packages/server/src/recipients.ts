@@ -1,0 +1,48 @@
+/**
+ * What a send needs to know about each recipient account (its device ids and access-key
+ * hash), cached for a moment: a busy conversation would otherwise cost two queries per
+ * send. Every change made through this instance invalidates its entry at once; the short
+ * lifetime bounds staleness when several instances share a database (scale-out issue).
+ */
+import type { Clock } from '@vaultex/protocol';
+import type { Storage } from './storage/storage.js';
+
+/** A recipient account as sends see it. */
+export interface Recipient {
+  readonly accessKeyHash: Uint8Array | null;
+  readonly deviceIds: ReadonlySet<number>;
+}
+
+/** Most cached accounts before the cache starts over (bounded memory). */
+const MAX_ENTRIES = 100_000;
+
+/** A short-lived cache of recipients, unknown accounts included. */
+export class RecipientCache {
+  private readonly entries = new Map<string, { readonly value: Recipient | undefined; readonly expires: number }>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: Clock,
+    private readonly ttlMs = 1000,
+  ) {}
+
+  /** The account (by id and its hex form), or undefined when it does not exist. */
+  async get(accountId: Uint8Array, key: string): Promise<Recipient | undefined> {
+    const now = this.clock();
+    const hit = this.entries.get(key);
+    if (hit && hit.expires > now) return hit.value;
+    const account = await this.storage.getAccount(accountId);
+    const value = account && {
+      accessKeyHash: account.accessKeyHash,
+      deviceIds: new Set((await this.storage.listDevices(accountId)).map((d) => d.deviceId)),
+    };
+    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    this.entries.set(key, { value, expires: now + this.ttlMs });
+    return value;
+  }
+
+  /** Forget an account after a change to its devices, access key or existence. */
+  invalidate(key: string): void {
+    this.entries.delete(key);
+  }
+}
