@@ -76,6 +76,10 @@ export const API_ERROR_CODES = {
     status: 409,
     doc: 'The same device opened a newer WebSocket connection; the older one is closed with code 4409.',
   },
+  CHANNEL_TAKEN: {
+    status: 409,
+    doc: 'A provisioning channel already holds a message: the new device must show a new link code.',
+  },
   INTERNAL: { status: 500, doc: 'An unexpected server failure; nothing was stored for this request.' },
   UNAVAILABLE: { status: 503, doc: 'The server is shutting down or its storage is unavailable; retry later.' },
 } as const satisfies Record<string, { status: number; doc: string }>;

@@ -14,4 +14,5 @@ export * from './frames.js';
 export * from './messages.js';
 export * from './meta.js';
 export * from './prekeys.js';
+export * from './provisioning.js';
 export * from './transparency.js';

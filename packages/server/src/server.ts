@@ -29,6 +29,7 @@ import { discoveryRoutes } from './routes/discovery.js';
 import { keyRoutes } from './routes/keys.js';
 import { messageRoutes } from './routes/messages.js';
 import { metaRoutes } from './routes/meta.js';
+import { provisioningRoutes } from './routes/provisioning.js';
 import { clientIp, type Services } from './routes/support.js';
 import { transparencyRoutes } from './routes/transparency.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
@@ -170,6 +171,7 @@ export async function createServer(options: ServerOptions): Promise<RelayServer>
   discoveryRoutes(app, services);
   transparencyRoutes(app, services);
   attachmentRoutes(app, services);
+  provisioningRoutes(app, services);
 
   const gateway = new WsGateway(context, auth, services.mailbox);
   app.server.on('upgrade', (req, socket, head) => {

@@ -172,6 +172,7 @@ export interface PruneResult {
   readonly tokens: number;
   readonly challenges: number;
   readonly attachments: number;
+  readonly provisioning: number;
 }
 
 /** The relay's storage. */
@@ -254,4 +255,9 @@ export interface Storage {
   ): Promise<AttachmentRecord | 'conflict' | 'missing'>;
   /** Read chunk `index` of an attachment. */
   readAttachmentChunk(id: Uint8Array, index: number): Promise<Uint8Array | undefined>;
+
+  /** Store a provisioning message; false when the channel already holds an unexpired one. */
+  putProvisioning(channel: Uint8Array, blob: Uint8Array, expiresAt: number, now: number): Promise<boolean>;
+  /** Take (read and delete) a channel's unexpired provisioning message. */
+  takeProvisioning(channel: Uint8Array, now: number): Promise<Uint8Array | undefined>;
 }

@@ -130,4 +130,16 @@ CREATE TABLE attachment_chunks (
 );
 `,
   },
+  {
+    version: 2,
+    description: 'provisioning mailbox for device linking',
+    sql: `
+CREATE TABLE provisioning (
+  channel BLOB PRIMARY KEY,
+  blob BLOB NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX provisioning_expiry ON provisioning (expires_at);
+`,
+  },
 ];

@@ -319,9 +319,29 @@ export class SqliteStorage implements Storage {
           )
           .run(now);
         const attachments = this.db.prepare('DELETE FROM attachments WHERE expires_at <= ?').run(now).changes;
-        return { messages, tokens, challenges, attachments };
+        const provisioning = this.db.prepare('DELETE FROM provisioning WHERE expires_at <= ?').run(now).changes;
+        return { messages, tokens, challenges, attachments, provisioning };
       })
       .immediate();
+  }
+
+  async putProvisioning(channel: Uint8Array, blob: Uint8Array, expiresAt: number, now: number): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM provisioning WHERE channel = ? AND expires_at <= ?').run(channel, now);
+        const r = this.db
+          .prepare('INSERT INTO provisioning (channel, blob, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+          .run(channel, blob, expiresAt);
+        return r.changes === 1;
+      })
+      .immediate();
+  }
+
+  async takeProvisioning(channel: Uint8Array, now: number): Promise<Uint8Array | undefined> {
+    const row = this.db.prepare('DELETE FROM provisioning WHERE channel = ? RETURNING blob, expires_at').get(channel) as
+      | Row
+      | undefined;
+    return row && num(row.expires_at) > now ? bytes(row.blob) : undefined;
   }
 
   async logLeafHashes(): Promise<Uint8Array[]> {
