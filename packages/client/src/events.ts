@@ -1,0 +1,101 @@
+/**
+ * The client's typed events and a tiny synchronous emitter. Handlers run in registration
+ * order; one that throws is reported on 'error' and does not stop the others.
+ */
+
+import type { MessageStatus } from './storage/records.js';
+import type { ConnectionState } from './transport/socket.js';
+
+/** A message as applications see it. */
+export interface MessageView {
+  readonly id: string;
+  readonly conversationId: string;
+  readonly direction: 'in' | 'out';
+  readonly senderAccountId: string;
+  readonly senderDeviceId: number;
+  readonly sentAt: number;
+  readonly receivedAt: number;
+  readonly status: MessageStatus;
+  /** 'text', or 'unsupported' for a kind this version does not know. */
+  readonly kind: 'text' | 'unsupported';
+  readonly text?: string;
+  readonly replyTo?: string;
+  /** From an account in state 'request' (not accepted yet). */
+  readonly request?: boolean;
+}
+
+/** One device of our account, from the signed device list. */
+export interface DeviceInfo {
+  readonly deviceId: number;
+  readonly name: string;
+  /** Ed25519 device key. */
+  readonly deviceKey: Uint8Array;
+  /** This device. */
+  readonly current: boolean;
+}
+
+/** Every event and its payload. */
+export interface ClientEvents {
+  /** A new message was received (or a sent transcript from another of our devices). */
+  message: { readonly message: MessageView };
+  /** An outgoing message changed state; `error` is set for 'failed'. */
+  'message-status': {
+    readonly id: string;
+    readonly conversationId: string;
+    readonly status: MessageStatus;
+    readonly error?: unknown;
+  };
+  /** A contact started or stopped typing (ephemeral). */
+  typing: { readonly accountId: string; readonly deviceId: number; readonly started: boolean };
+  /** A contact's identity key differs from the pinned one: sends are refused until accepted. */
+  'identity-changed': { readonly accountId: string; readonly newKey: Uint8Array };
+  /** Someone not in our contacts wrote to us. */
+  'message-request': { readonly accountId: string; readonly displayName: string };
+  /** The connection to the relay changed. */
+  connection: { readonly state: ConnectionState; readonly reason?: string };
+  /** Our account's device list changed (link, rename, revoke). */
+  'device-list-changed': { readonly devices: readonly DeviceInfo[] };
+  /** A message could not be decrypted; the session is re-established. */
+  'decrypt-failed': { readonly accountId?: string; readonly deviceId?: number; readonly code: string };
+  /** A background task failed (outbox worker, receive loop, maintenance). */
+  error: { readonly error: unknown; readonly context: string };
+}
+
+/** An event name. */
+export type ClientEventName = keyof ClientEvents;
+/** A handler of one event. */
+export type ClientEventHandler<E extends ClientEventName> = (payload: ClientEvents[E]) => void;
+
+/** A minimal typed emitter. */
+export class Emitter {
+  private readonly handlers = new Map<ClientEventName, Set<(payload: never) => void>>();
+
+  /** Register a handler; returns a function that removes it. */
+  on<E extends ClientEventName>(event: E, handler: ClientEventHandler<E>): () => void {
+    let set = this.handlers.get(event);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(event, set);
+    }
+    set.add(handler as (payload: never) => void);
+    return () => this.off(event, handler);
+  }
+
+  /** Remove a handler. */
+  off<E extends ClientEventName>(event: E, handler: ClientEventHandler<E>): void {
+    this.handlers.get(event)?.delete(handler as (payload: never) => void);
+  }
+
+  /** Call every handler of `event`. */
+  emit<E extends ClientEventName>(event: E, payload: ClientEvents[E]): void {
+    const set = this.handlers.get(event);
+    if (!set) return;
+    for (const handler of [...set]) {
+      try {
+        (handler as ClientEventHandler<E>)(payload);
+      } catch (error) {
+        if (event !== 'error') this.emit('error', { error, context: `handler of '${event}'` });
+      }
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * `@vaultex/client`: the runtime-neutral entry point (Node and browsers). Node-only
+ * adapters live in `@vaultex/client/node`, browser-only ones in `@vaultex/client/browser`.
+ */
+
+// Client core (helper H): the facade, its events, content and code formats, transport.
+export { type ClientIdentity, type ClientInput, type DevicesApi, VaultexClient } from './client.js';
+export {
+  CONTACT_CODE_PREFIX,
+  type ContactCode,
+  encodeContactCode,
+  parseContactCode,
+} from './contact-code.js';
+export {
+  CONTENT_KIND,
+  CONTENT_VERSION,
+  type Content,
+  type ContentKind,
+  decodeContent,
+  encodeContent,
+  MAX_TEXT_BYTES,
+  type SenderProfile,
+  type SyncedContact,
+} from './content.js';
+export type { ClientDeps, ClientOptions } from './context.js';
+export * from './errors.js';
+export type { ClientEventHandler, ClientEventName, ClientEvents, DeviceInfo, MessageView } from './events.js';
+export {
+  createLinkRequest,
+  LINK_CODE_PREFIX,
+  type LinkCode,
+  type LinkRequest,
+  openProvisioning,
+  type ProvisioningPayload,
+  parseLinkCode,
+  sealProvisioning,
+} from './provisioning.js';
+export type { ContactView, DiscoveredUser, SafetyNumberView } from './services/contacts.js';
+export type { MessagePage } from './services/messages.js';
+export type { MaintenanceReport } from './services/prekeys.js';
+export * from './storage/client-store.js';
+export type { ConformanceMatchers, ConformanceOptions, ConformanceTestApi } from './storage/conformance.js';
+export { runStoreConformance } from './storage/conformance.js';
+export { openMemoryStore } from './storage/memory-store.js';
+export { canAdvanceStatus } from './storage/message-status.js';
+export type * from './storage/records.js';
+export type { BackendDataOps, MaybePromise, StoreBackend } from './storage/store-backend.js';
+export { createStore } from './storage/store-core.js';
+export { type BackoffOptions, backoffDelay, OUTBOX_BACKOFF, RECONNECT_BACKOFF } from './transport/backoff.js';
+export { type FetchLike, type FetchResponse, isRelayError, RelayError } from './transport/http.js';
+export type { ConnectionState, WebSocketConstructor, WebSocketLike } from './transport/socket.js';
