@@ -1,8 +1,8 @@
 /**
  * The bus carries events to the connections of one device: new stored messages,
  * ephemeral messages, "a newer connection of this device opened", "this device was
- * removed". In-process by default; a Redis implementation (scale-out issue) will carry
- * the same events between instances.
+ * removed". In-process by default; the Redis bus (redis-bus.ts) carries the same events
+ * between instances and adds `resync` when notifications may have been lost.
  */
 import type { StoredMessage, Target } from './storage/storage.js';
 
@@ -11,7 +11,13 @@ export type BusEvent =
   | { readonly kind: 'message'; readonly message: StoredMessage }
   | { readonly kind: 'ephemeral'; readonly blob: Uint8Array; readonly source?: Target }
   | { readonly kind: 'connected'; readonly connectionId: string }
-  | { readonly kind: 'revoked' };
+  | { readonly kind: 'revoked' }
+  /**
+   * Notifications may have been lost or reordered (a bus reconnect, a periodic sweep):
+   * re-read the mailbox from storage after `afterSeq` (0: everything still pending;
+   * repeats are fine, clients de-duplicate by message id).
+   */
+  | { readonly kind: 'resync'; readonly afterSeq: number };
 
 /** Publish/subscribe per device. */
 export interface Bus {

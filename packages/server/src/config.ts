@@ -59,6 +59,20 @@ export const ServerConfig = z.object({
   dataDir: z.string().min(1).default('./data'),
   /** SQLite file; default `<dataDir>/vaultex.db`. */
   databaseFile: z.string().min(1).optional(),
+  /** PostgreSQL URL (`postgres://user@host:5432/db`); when set it replaces SQLite (several instances may share it). */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//u, 'must be a postgres:// URL')
+    .optional(),
+  /** Redis URL (`redis://host:6379`); when set, instances exchange delivery events through Redis. */
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//u, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** With Redis: each connected device re-reads its mailbox this often, in case a notification was lost. */
+  mailboxSweepMs: z.number().int().min(100).default(60_000),
+  /** Directory of the built web app (apps/web/dist) served at `/`; unset or missing: a placeholder page. */
+  webDir: z.string().min(1).optional(),
   /** Prometheus metrics port on 127.0.0.1 only; 0 picks a free port; -1 disables. */
   metricsPort: z.number().int().min(-1).max(65535).default(9464),
   /** Log level: fatal, error, warn, info, debug, trace or silent. */
@@ -159,6 +173,10 @@ function coerce(value: string, example: unknown): unknown {
 }
 
 const DEFAULTS = parseConfig();
+/** Every top-level field but `limits`, with an example value for coercion (optional fields have none: strings). */
+const TOP_LEVEL: readonly (readonly [string, unknown])[] = Object.keys(ServerConfig.shape)
+  .filter((key) => key !== 'limits')
+  .map((key) => [key, DEFAULTS[key as keyof ServerConfig] ?? ''] as const);
 
 /**
  * Build a configuration from environment variables and flags.
@@ -170,8 +188,7 @@ const DEFAULTS = parseConfig();
 export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[]): ServerConfig {
   const top: Record<string, unknown> = {};
   const limits: Record<string, unknown> = {};
-  for (const [key, example] of Object.entries(DEFAULTS)) {
-    if (key === 'limits') continue;
+  for (const [key, example] of TOP_LEVEL) {
     const value = env[`${ENV_PREFIX}${screamingSnake(key)}`];
     if (value !== undefined) top[key] = coerce(value, example ?? '');
   }
@@ -192,8 +209,9 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
       limits[key] = coerce(value, DEFAULTS.limits[key as keyof ServerConfig['limits']]);
     } else {
       const key = camel(name);
-      if (!(key in DEFAULTS) || key === 'limits') throw new Error(`unknown flag --${name}`);
-      top[key] = coerce(value, DEFAULTS[key as keyof ServerConfig] ?? '');
+      const known = TOP_LEVEL.find(([k]) => k === key);
+      if (!known) throw new Error(`unknown flag --${name}`);
+      top[key] = coerce(value, known[1]);
     }
   }
   return parseConfig({ ...top, limits: { ...limits } } as ServerConfigInput);

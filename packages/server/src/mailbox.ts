@@ -10,6 +10,7 @@ import { equalBytes } from '@vaultex/protocol';
 import { type Context, coarsenUp } from './context.js';
 import { fail } from './errors.js';
 import { hex, unhex } from './ids.js';
+import type { Recipient } from './recipients.js';
 import type { NewMessage, Target } from './storage/storage.js';
 
 /** A send as the HTTP route or the WebSocket frame parsed it. */
@@ -45,10 +46,15 @@ export class Mailbox {
         throw fail('PAYLOAD_TOO_LARGE', `a message blob may hold at most ${ctx.config.limits.maxMessageBytes} bytes`);
       }
     }
-    const accounts = [...new Set(input.messages.flatMap((m) => m.targets.map((t) => t.accountId)))];
+    const accounts = targetAccounts(input);
     if (!sealed) ctx.limiters.sends.enforce(hex(source.accountId));
     const devicesOf = new Map<string, ReadonlySet<number>>();
-    for (const accountId of accounts) devicesOf.set(accountId, await this.recipientDevices(accountId, input, sealed));
+    for (const accountId of accounts) {
+      // A cache hit needs no await: most sends go to a recently seen recipient.
+      const hit = ctx.recipients.peek(accountId);
+      const account = hit ? hit.value : await ctx.recipients.get(unhex(accountId), accountId);
+      devicesOf.set(accountId, this.recipientDevices(accountId, account, input, sealed));
+    }
     // Counted only once the access keys are right, so nobody without one can use up a recipient's budget.
     if (sealed) for (const accountId of accounts) ctx.limiters.sealedSends.enforce(accountId);
     this.checkTargets(input, devicesOf, source);
@@ -75,16 +81,16 @@ export class Mailbox {
       ctx.config.maxMessageTtlMs,
     );
     const expiresAt = coarsenUp(ctx, ctx.clock() + ttlMs);
-    const items: NewMessage[] = input.messages.map((m) => ({
-      id: ctx.random(16),
-      blob: m.blob,
-      expiresAt,
-      ...(source ? { source } : {}),
-      targets: m.targets.flatMap((t) => {
+    const items: NewMessage[] = input.messages.map((m) => {
+      const targets: Target[] = [];
+      for (const t of m.targets) {
         const accountId = unhex(t.accountId);
-        return t.deviceIds.map((deviceId) => ({ accountId, deviceId }));
-      }),
-    }));
+        for (const deviceId of t.deviceIds) targets.push({ accountId, deviceId });
+      }
+      return source
+        ? { id: ctx.random(16), blob: m.blob, expiresAt, source, targets }
+        : { id: ctx.random(16), blob: m.blob, expiresAt, targets };
+    });
     const seqs = await ctx.commit.insert(items);
     ctx.metrics.messagesStored.inc(items.length);
     items.forEach((item, i) => {
@@ -102,17 +108,18 @@ export class Mailbox {
     const unique = [...new Set(ids)];
     const acked = await this.ctx.commit.ack({ accountId, deviceId, ids: unique.map((id) => unhex(id)) });
     this.ctx.metrics.messagesAcked.inc(acked.length);
+    if (acked.length === unique.length) return [];
     const done = new Set(acked.map(hex));
     return unique.filter((id) => !done.has(id));
   }
 
   /** The recipient's device ids; checks the access key of a sealed send. */
-  private async recipientDevices(
+  private recipientDevices(
     accountIdHex: string,
+    account: Recipient | undefined,
     input: SendInput,
     sealed: boolean,
-  ): Promise<ReadonlySet<number>> {
-    const account = await this.ctx.recipients.get(unhex(accountIdHex), accountIdHex);
+  ): ReadonlySet<number> {
     if (sealed) {
       const presented = input.accessKeys?.find((k) => k.accountId === accountIdHex)?.accessKey;
       const expected = account?.accessKeyHash ?? null;
@@ -133,6 +140,7 @@ export class Mailbox {
     devicesOf: Map<string, ReadonlySet<number>>,
     source: Target | undefined,
   ): void {
+    if (exactSingleTarget(input, devicesOf, source)) return;
     const covered = new Map<string, Set<number>>();
     for (const m of input.messages) {
       const seen = new Set<string>();
@@ -162,4 +170,38 @@ export class Mailbox {
       });
     }
   }
+}
+
+/** The distinct target accounts of a send, in first-seen order. */
+function targetAccounts(input: SendInput): string[] {
+  const first = input.messages[0]?.targets;
+  if (input.messages.length === 1 && first?.length === 1) return [first[0]!.accountId];
+  return [...new Set(input.messages.flatMap((m) => m.targets.map((t) => t.accountId)))];
+}
+
+/**
+ * The common send — one blob to one account — covering exactly that account's devices (the
+ * sender's own device excluded) with no device named twice. False means "not this shape, or
+ * not exact": the general check then decides and builds the error.
+ */
+function exactSingleTarget(
+  input: SendInput,
+  devicesOf: Map<string, ReadonlySet<number>>,
+  source: Target | undefined,
+): boolean {
+  if (input.messages.length !== 1) return false;
+  const targets = input.messages[0]!.targets;
+  if (targets.length !== 1) return false;
+  const { accountId, deviceIds } = targets[0]!;
+  const expected = devicesOf.get(accountId);
+  if (!expected) return false;
+  const self = source && hex(source.accountId) === accountId ? source.deviceId : undefined;
+  const want = expected.size - (self !== undefined && expected.has(self) ? 1 : 0);
+  if (deviceIds.length !== want) return false;
+  for (let i = 0; i < deviceIds.length; i++) {
+    const d = deviceIds[i]!;
+    if (d === self || !expected.has(d)) return false;
+    for (let j = 0; j < i; j++) if (deviceIds[j] === d) return false;
+  }
+  return true;
 }

@@ -1,8 +1,9 @@
 /**
  * In-memory token buckets keyed by strings (an account id, a salted IP hash, a
  * connection). Each bucket holds `limit` tokens and refills them over `windowMs`; an
- * empty bucket refuses with the seconds until one token is back. State is per process:
- * with several instances each enforces its own share (documented in docs/API.md).
+ * empty bucket refuses with the seconds until one token is back. State is per process;
+ * with several instances a {@link SharedConsumption} (the Redis rate sync) tells each
+ * instance what the others consumed, so a limit holds across them (within the sync lag).
  */
 import type { Clock } from '@vaultex/protocol';
 import { fail } from './errors.js';
@@ -12,14 +13,20 @@ interface Bucket {
   updated: number;
 }
 
+/** Where a limiter reports what it let through, to be shared with other instances. */
+export interface SharedConsumption {
+  consumed(limiter: RateLimiter, key: string, cost: number): void;
+}
+
 /** A family of buckets sharing one limit and window. */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  private shared: SharedConsumption | undefined;
 
   constructor(
-    private readonly name: string,
+    readonly name: string,
     private readonly limit: number,
-    private readonly windowMs: number,
+    readonly windowMs: number,
     private readonly clock: Clock,
   ) {}
 
@@ -28,14 +35,11 @@ export class RateLimiter {
    * @returns 0 when allowed, else the whole seconds to wait (at least 1).
    */
   take(key: string, cost = 1): number {
-    const now = this.clock();
     const rate = this.limit / this.windowMs;
-    const bucket = this.buckets.get(key) ?? { tokens: this.limit, updated: now };
-    bucket.tokens = Math.min(this.limit, bucket.tokens + (now - bucket.updated) * rate);
-    bucket.updated = now;
-    this.buckets.set(key, bucket);
+    const bucket = this.refill(key);
     if (bucket.tokens >= cost) {
       bucket.tokens -= cost;
+      this.shared?.consumed(this, key, cost);
       return 0;
     }
     return Math.max(1, Math.ceil((Math.min(cost, this.limit) - bucket.tokens) / rate / 1000));
@@ -48,6 +52,27 @@ export class RateLimiter {
   enforce(key: string, cost = 1): void {
     const wait = this.take(key, cost);
     if (wait > 0) throw fail('RATE_LIMITED', `${this.name} rate limit reached`, { retryAfter: wait });
+  }
+
+  /** Report every successful take to `shared` (several instances). */
+  share(shared: SharedConsumption): void {
+    this.shared = shared;
+  }
+
+  /** Deduct what other instances let through for `key`; the bucket may go negative (they over-spent). */
+  absorb(key: string, cost: number): void {
+    const bucket = this.refill(key);
+    bucket.tokens = Math.max(-this.limit, bucket.tokens - cost);
+  }
+
+  private refill(key: string): Bucket {
+    const now = this.clock();
+    const rate = this.limit / this.windowMs;
+    const bucket = this.buckets.get(key) ?? { tokens: this.limit, updated: now };
+    bucket.tokens = Math.min(this.limit, bucket.tokens + (now - bucket.updated) * rate);
+    bucket.updated = now;
+    this.buckets.set(key, bucket);
+    return bucket;
   }
 
   /** Forget buckets that have refilled completely (bounded memory). */

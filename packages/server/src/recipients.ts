@@ -26,6 +26,15 @@ export class RecipientCache {
     private readonly ttlMs = 1000,
   ) {}
 
+  /**
+   * The cached entry for an account (hex id) when it is fresh: `value` undefined means the
+   * account is known not to exist. Synchronous, so that a busy send path needs no await.
+   */
+  peek(key: string): { readonly value: Recipient | undefined } | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.expires > this.clock() ? hit : undefined;
+  }
+
   /** The account (by id and its hex form), or undefined when it does not exist. */
   async get(accountId: Uint8Array, key: string): Promise<Recipient | undefined> {
     const now = this.clock();

@@ -2,7 +2,8 @@
  * The relay: `createServer` wires Fastify routes, the WebSocket gateway, the mailbox with
  * group commit, the transparency log, metrics and the pruner around an injected storage,
  * clock and randomness (tests pass deterministic ones). `startServer` is what `npm start`
- * and `vaultex serve` call: it opens SQLite under the data directory and listens.
+ * and `vaultex serve` call: it opens SQLite under the data directory (or PostgreSQL at
+ * `databaseUrl`, with a Redis bus at `redisUrl`) and listens.
  */
 import { join } from 'node:path';
 import { apiError } from '@vaultex/api';
@@ -22,6 +23,8 @@ import { Mailbox } from './mailbox.js';
 import { Metrics } from './metrics.js';
 import { pooledRandom } from './random-pool.js';
 import { RecipientCache } from './recipients.js';
+import { RedisBus } from './redis-bus.js';
+import { accountLimiters, RedisRateSync } from './redis-rate-sync.js';
 import { accountRoutes } from './routes/accounts.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
@@ -32,6 +35,8 @@ import { metaRoutes } from './routes/meta.js';
 import { provisioningRoutes } from './routes/provisioning.js';
 import { clientIp, type Services } from './routes/support.js';
 import { transparencyRoutes } from './routes/transparency.js';
+import { loadWebApp, webFile } from './routes/web-app.js';
+import { PostgresStorage } from './storage/postgres/postgres-storage.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 import { TransparencyLog } from './transparency.js';
@@ -148,7 +153,14 @@ export async function createServer(options: ServerOptions): Promise<RelayServer>
     app.log.error({ err: error }, 'request failed');
     return sendFailure(reply, new ApiFailure('INTERNAL', 'internal error'));
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send(apiError('NOT_FOUND', 'no such route')));
+  // The web app's files are served from memory by the not-found handler, so they add no
+  // API routes (GET / is the meta route).
+  const web = loadWebApp(config.webDir);
+  app.setNotFoundHandler((req, reply) => {
+    const file = req.method === 'GET' || req.method === 'HEAD' ? webFile(web, req.url) : undefined;
+    if (file) return reply.code(200).headers(file.headers).send(file.body);
+    return reply.code(404).send(apiError('NOT_FOUND', 'no such route'));
+  });
   let closing = false;
   app.addHook('onRequest', async () => {
     if (closing) throw new ApiFailure('UNAVAILABLE', 'the server is shutting down');
@@ -163,7 +175,7 @@ export async function createServer(options: ServerOptions): Promise<RelayServer>
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
   });
-  metaRoutes(app, services);
+  metaRoutes(app, services, web);
   authRoutes(app, services);
   accountRoutes(app, services);
   keyRoutes(app, services);
@@ -232,14 +244,37 @@ export interface StartedServer extends RelayServer {
 }
 
 /**
- * Open the SQLite database (`<dataDir>/vaultex.db` unless `databaseFile` says otherwise),
- * build the relay and listen. Closing it also closes the database it opened.
+ * Open the database (PostgreSQL at `databaseUrl`, else SQLite at `<dataDir>/vaultex.db`
+ * unless `databaseFile` says otherwise) and the Redis bus when `redisUrl` is set, build
+ * the relay and listen. Closing it also closes the database and bus it opened.
  * @throws Error for an invalid configuration or when the port is taken.
  */
 export async function startServer(options: StartOptions = {}): Promise<StartedServer> {
   const config = parseConfig(options.config ?? {});
-  const storage = options.storage ?? SqliteStorage.open(config.databaseFile ?? join(config.dataDir, 'vaultex.db'));
-  const server = await createServer({ ...options, config, storage });
+  const storage =
+    options.storage ??
+    (config.databaseUrl
+      ? await PostgresStorage.open(config.databaseUrl)
+      : SqliteStorage.open(config.databaseFile ?? join(config.dataDir, 'vaultex.db')));
+  let log: RelayServer['context']['log'] | undefined;
+  const onError = (err: Error) => log?.warn({ err: { message: err.message } }, 'redis error');
+  let bus: RedisBus | undefined;
+  let rates: RedisRateSync | undefined;
+  let server: RelayServer;
+  try {
+    if (config.redisUrl) {
+      if (!options.bus) bus = await RedisBus.connect(config.redisUrl, { sweepMs: config.mailboxSweepMs, onError });
+      rates = await RedisRateSync.connect(config.redisUrl, { onError });
+    }
+    server = await createServer({ ...options, config, storage, ...(bus ? { bus } : {}) });
+  } catch (e) {
+    await bus?.close();
+    await rates?.close();
+    if (!options.storage) await storage.close();
+    throw e;
+  }
+  log = server.context.log;
+  rates?.share(accountLimiters(server.context.limiters));
   const { url, metricsUrl } = await server.listen();
   return {
     ...server,
@@ -247,6 +282,8 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
     metricsUrl,
     async close() {
       await server.close();
+      await bus?.close();
+      await rates?.close();
       if (!options.storage) await storage.close();
     },
   };

@@ -61,11 +61,22 @@ export class TransparencyLog {
   /** Record a leaf that storage committed at `index`. */
   appended(index: number, leafHash: Uint8Array): void {
     if (index < this.tree.size) return;
+    // A gap: other instances sharing the database appended the leaves in between.
+    if (index > this.tree.size && this.waiting.size === 0) void this.refresh().catch(() => {});
     this.waiting.set(index, leafHash);
     for (let next = this.waiting.get(this.tree.size); next !== undefined; next = this.waiting.get(this.tree.size)) {
       this.waiting.delete(this.tree.size);
       this.tree.appendLeafHash(next);
     }
+  }
+
+  /**
+   * Read the leaves other instances sharing the database appended since this one last
+   * looked (several relays on one PostgreSQL database).
+   */
+  async refresh(): Promise<void> {
+    const hashes = await this.storage.logLeafHashes();
+    for (let i = this.tree.size; i < hashes.length; i++) this.appended(i, hashes[i]!);
   }
 
   /** The current signed tree head, encoded (`encodeTreeHead`). */
@@ -88,6 +99,7 @@ export class TransparencyLog {
     accountId: Uint8Array,
   ): Promise<{ index: number; entry: Uint8Array; proof: Uint8Array[]; treeHead: Uint8Array }> {
     const latest = await this.storage.latestLogEntry(accountId);
+    if (latest && latest.index >= this.tree.size) await this.refresh();
     if (!latest || latest.index >= this.tree.size) throw fail('NOT_FOUND', 'no log entry for this account');
     const treeHead = this.currentHead();
     const size = this.tree.size;

@@ -3,6 +3,7 @@ import { API_PREFIX, HealthResponse, PingResponse, SERVICE_NAME } from '@vaultex
 import type { FastifyInstance } from 'fastify';
 import * as z from 'zod';
 import type { Services } from './support.js';
+import { type WebApp, webFile } from './web-app.js';
 
 /** Features a client can detect with `/ping`. */
 export const CAPABILITIES = [
@@ -27,9 +28,14 @@ const PAGE = `<!doctype html>
 </body></html>
 `;
 
-/** Register the service routes. */
-export function metaRoutes(app: FastifyInstance, { ctx }: Services): void {
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+/** Register the service routes; `/` serves the web app when one is loaded. */
+export function metaRoutes(app: FastifyInstance, { ctx }: Services, web?: WebApp): void {
+  // The web app when it was built (config.webDir), else a page saying the relay runs.
+  app.get('/', async (req, reply) => {
+    const file = webFile(web, req.url);
+    if (file) return reply.headers(file.headers).send(file.body);
+    return reply.type('text/html; charset=utf-8').send(PAGE);
+  });
   for (const prefix of ['', API_PREFIX]) {
     app.get(`${prefix}/health`, async () => z.encode(HealthResponse, { status: 'ok', version: ctx.version }));
     app.get(`${prefix}/ping`, async () =>

@@ -32,9 +32,13 @@ export class Connection {
   private device: Target | undefined;
   private cursor = 0;
   private buffer: StoredMessage[] = [];
+  /** A `resync` asked to re-read the mailbox from here (the lowest asked) on the next drain pass. */
+  private rescanFrom: number | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly frames: RateLimiter;
   private strikes = 0;
+  /** The latest acknowledgement's commit (a `ping` waits for it). */
+  private acks: Promise<unknown> = Promise.resolve();
   private corked = false;
   private authenticated: Promise<void> = Promise.resolve();
   private readonly authTimer: NodeJS.Timeout;
@@ -155,6 +159,9 @@ export class Connection {
       case 'anonymous':
         throw fail('INVALID_FRAME', 'already authenticated');
       case 'ping':
+        // Answered once earlier acknowledgements are committed (they commit off the event
+        // loop): a pong tells the client that everything it acknowledged before is gone.
+        await this.acks;
         this.send({ t: 'pong' });
         return;
       case 'goodbye':
@@ -162,7 +169,9 @@ export class Connection {
         return;
       case 'ack': {
         if (!this.device) throw fail('UNAUTHORIZED', 'an anonymous connection has no mailbox');
-        const unknown = await this.mailbox.ack(this.device.accountId, this.device.deviceId, frame.ids);
+        const acked = this.mailbox.ack(this.device.accountId, this.device.deviceId, frame.ids);
+        this.acks = acked.catch(() => undefined);
+        const unknown = await acked;
         if (unknown.length > 0) {
           this.sendError(fail('UNKNOWN_MESSAGE', 'not pending for this device'), { ids: unknown });
         }
@@ -243,26 +252,40 @@ export class Connection {
         this.sendError(fail('UNAUTHORIZED', 'this device was removed'));
         this.close(CLOSE_CODES.UNAUTHORIZED, 'UNAUTHORIZED');
         return;
+      case 'resync':
+        if (this.state !== 'live' && this.state !== 'draining') return;
+        this.rescanFrom = Math.min(this.rescanFrom ?? event.afterSeq, event.afterSeq);
+        if (this.state === 'live') {
+          this.state = 'draining';
+          this.startDrain();
+        }
+        return;
     }
   }
 
   /** Send everything pending after the cursor, page by page, then go live. */
   private async drain(): Promise<void> {
     const device = this.device!;
-    for (;;) {
-      await this.waitForSocket();
-      if (this.state !== 'draining') return;
-      const page = await this.ctx.storage.pendingMessages(
-        device.accountId,
-        device.deviceId,
-        this.cursor,
-        PAGE,
-        this.ctx.clock(),
-      );
-      if (this.state !== 'draining') return;
-      for (const m of page) this.deliver(m);
-      if (page.length < PAGE) break;
-    }
+    do {
+      if (this.rescanFrom !== undefined) {
+        this.cursor = Math.min(this.cursor, this.rescanFrom);
+        this.rescanFrom = undefined;
+      }
+      for (;;) {
+        await this.waitForSocket();
+        if (this.state !== 'draining') return;
+        const page = await this.ctx.storage.pendingMessages(
+          device.accountId,
+          device.deviceId,
+          this.cursor,
+          PAGE,
+          this.ctx.clock(),
+        );
+        if (this.state !== 'draining') return;
+        for (const m of page) this.deliver(m);
+        if (page.length < PAGE) break;
+      }
+    } while (this.rescanFrom !== undefined);
     const buffered = this.buffer.sort((a, b) => a.seq - b.seq);
     this.buffer = [];
     for (const m of buffered) if (m.seq > this.cursor) this.deliver(m);

@@ -24,6 +24,7 @@ import type {
   TakenBundle,
   TokenRecord,
 } from '../storage.js';
+import { MAILBOX_SQL, MailboxWriter } from './mailbox-writer.js';
 import { MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -45,16 +46,24 @@ export function escapeLike(text: string): string {
 export interface SqliteOptions {
   /** Busy timeout when another process holds the write lock (ms). */
   readonly busyTimeoutMs?: number;
+  /**
+   * Commit mailbox batches on a worker thread with a second connection, so that the event
+   * loop does not stop for their statements and fsync (default true; `:memory:` databases
+   * always commit in-thread, a second connection would open another database).
+   */
+  readonly mailboxWorker?: boolean;
 }
 
 /** SQLite storage. Open with {@link SqliteStorage.open}. */
 export class SqliteStorage implements Storage {
   private readonly db: Db;
   private readonly s: ReturnType<typeof prepare>;
+  private readonly writer: MailboxWriter | undefined;
 
-  private constructor(db: Db) {
+  private constructor(db: Db, writer: MailboxWriter | undefined) {
     this.db = db;
     this.s = prepare(db);
+    this.writer = writer;
   }
 
   /**
@@ -66,9 +75,11 @@ export class SqliteStorage implements Storage {
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     migrate(db);
-    return new SqliteStorage(db);
+    const worker = file !== ':memory:' && options.mailboxWorker !== false;
+    return new SqliteStorage(db, worker ? new MailboxWriter(file, busyTimeoutMs) : undefined);
   }
 
   /** The schema version of the open database. */
@@ -85,6 +96,8 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    // No await without a writer: the connection closes before close() returns.
+    if (this.writer) await this.writer.close();
     if (this.db.open) this.db.close();
   }
 
@@ -256,28 +269,29 @@ export class SqliteStorage implements Storage {
   }
 
   async applyMailboxBatch(batch: MailboxBatch): Promise<MailboxBatchResult> {
+    if (this.writer) return this.writer.apply(batch);
     return this.db
       .transaction(() => {
         const seqs: number[] = [];
         for (const m of batch.inserts) {
-          const row = this.s.insertMessage.get(
-            m.id,
-            m.blob,
-            m.source?.accountId ?? null,
-            m.source?.deviceId ?? null,
-            m.expiresAt,
-          ) as Row;
-          const seq = num(row.seq);
+          const seq = num(
+            this.s.insertMessage.get(
+              m.id,
+              m.blob,
+              m.source?.accountId ?? null,
+              m.source?.deviceId ?? null,
+              m.expiresAt,
+            ),
+          );
           for (const t of m.targets) this.s.insertTarget.run(t.accountId, t.deviceId, seq);
           seqs.push(seq);
         }
         const acked = batch.acks.map((ack) => {
           const done: Uint8Array[] = [];
           for (const id of ack.ids) {
-            const row = this.s.takeTarget.get(ack.accountId, ack.deviceId, id) as Row | undefined;
-            if (!row) continue;
+            const seq = this.s.takeTarget.get(ack.accountId, ack.deviceId, id);
+            if (seq === undefined) continue;
             done.push(id);
-            const seq = num(row.message_seq);
             this.s.dropIfDone.run(seq, seq);
           }
           return done;
@@ -546,18 +560,11 @@ function prepare(db: Db) {
     ),
     countOneTime: p('SELECT COUNT(*) AS n FROM one_time_prekeys WHERE account_id = ? AND device_id = ?'),
     countKem: p('SELECT COUNT(*) AS n FROM kem_prekeys WHERE account_id = ? AND device_id = ?'),
-    insertMessage: p(
-      'INSERT INTO messages (id, blob, source_account, source_device, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING seq',
-    ),
-    insertTarget: p('INSERT INTO message_targets (account_id, device_id, message_seq) VALUES (?, ?, ?)'),
-    takeTarget: p(
-      `DELETE FROM message_targets WHERE account_id = ? AND device_id = ?
-       AND message_seq = (SELECT seq FROM messages WHERE id = ?) RETURNING message_seq`,
-    ),
-    // The blob goes with its last target.
-    dropIfDone: p(
-      'DELETE FROM messages WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM message_targets WHERE message_seq = ?)',
-    ),
+    // The mailbox's hot statements return one value (pluck): no row object per message.
+    insertMessage: p(MAILBOX_SQL.insertMessage).pluck(),
+    insertTarget: p(MAILBOX_SQL.insertTarget),
+    takeTarget: p(MAILBOX_SQL.takeTarget).pluck(),
+    dropIfDone: p(MAILBOX_SQL.dropIfDone),
     pending: p(
       `SELECT m.seq, m.id, m.blob, m.source_account, m.source_device FROM message_targets t
        JOIN messages m ON m.seq = t.message_seq
