@@ -123,6 +123,9 @@ export function isPermanentFailure(e: unknown): boolean {
 
 type Outcome = 'done' | 'retry' | 'failed';
 
+/** Jobs read per pass; a full page that made progress is followed by another pass at once. */
+export const OUTBOX_PAGE = 1000;
+
 /** The outbox worker. */
 export class OutboxService {
   private running = false;
@@ -213,11 +216,12 @@ export class OutboxService {
   /** One pass over the queue; returns when the next job becomes due (Infinity when none). */
   private async pass(): Promise<number> {
     const { ctx } = this;
-    const records = await ctx.store.listDueOutbox(Number.MAX_SAFE_INTEGER, 1000);
+    const records = await ctx.store.listDueOutbox(Number.MAX_SAFE_INTEGER, OUTBOX_PAGE);
     records.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const waiting = new Set<string>();
     const merged = new Set<string>();
     let next = Number.POSITIVE_INFINITY;
+    let progressed = false;
     for (const rec of records) {
       if (merged.has(rec.id)) continue;
       let job: OutboxJob;
@@ -226,6 +230,7 @@ export class OutboxService {
       } catch (error) {
         ctx.emitter.emit('error', { error, context: 'outbox: unreadable job dropped' });
         await ctx.store.removeOutbox(rec.id);
+        progressed = true;
         continue;
       }
       if (waiting.has(job.to)) continue;
@@ -239,12 +244,16 @@ export class OutboxService {
         if (absorbed) job = absorbed;
       }
       const outcome = await this.process(rec, job);
+      if (outcome !== 'retry') progressed = true;
       if (outcome === 'retry') {
         waiting.add(job.to);
         const stored = await ctx.store.getOutbox(rec.id);
         if (stored) next = Math.min(next, stored.nextAttemptAt);
       }
     }
+    // More jobs than one page: without this, job OUTBOX_PAGE + 1 onwards would wait for
+    // the next kick (a new send, a reconnect), which may never come.
+    if (records.length === OUTBOX_PAGE && progressed) this.again = true;
     return next;
   }
 
