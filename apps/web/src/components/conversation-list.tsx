@@ -1,0 +1,120 @@
+/** The sidebar list: conversations and contacts, with preview, time, unread count and a filter. */
+import type { ContactView, ConversationRecord } from '@vaultex/client/browser';
+import { initials, listTime } from '../lib/format.js';
+import { select } from '../state/session.js';
+import { useApp } from '../state/store.js';
+
+/** One row of the list. */
+export interface ListEntry {
+  readonly accountId: string;
+  readonly name: string;
+  readonly preview: string;
+  readonly at: number;
+  readonly unread: number;
+  readonly request: boolean;
+}
+
+/** Contact name as shown: the display name, else the start of the formatted id. */
+export function contactName(c: ContactView | undefined, accountId: string): string {
+  if (c?.displayName) return c.displayName;
+  return c ? c.formatted.slice(0, 14) : accountId.slice(0, 8);
+}
+
+/** Conversations first (most recent first), then contacts without one. Blocked ones are left out. */
+export function listEntries(
+  contacts: readonly ContactView[],
+  conversations: readonly ConversationRecord[],
+): ListEntry[] {
+  const byId = new Map(contacts.map((c) => [c.accountId, c]));
+  const seen = new Set<string>();
+  const out: ListEntry[] = [];
+  for (const conv of conversations) {
+    if (!conv.id.startsWith('d:')) continue;
+    const accountId = conv.id.slice(2);
+    const c = byId.get(accountId);
+    if (c?.state === 'blocked') continue;
+    seen.add(accountId);
+    out.push({
+      accountId,
+      name: contactName(c, accountId),
+      preview: conv.lastMessagePreview ?? '',
+      at: conv.lastMessageAt,
+      unread: conv.unread,
+      request: c?.state === 'request',
+    });
+  }
+  for (const c of contacts) {
+    if (seen.has(c.accountId) || c.state === 'blocked') continue;
+    out.push({
+      accountId: c.accountId,
+      name: contactName(c, c.accountId),
+      preview: '',
+      at: 0,
+      unread: 0,
+      request: c.state === 'request',
+    });
+  }
+  return out;
+}
+
+/** The list with its search box. */
+export function ConversationList() {
+  const contacts = useApp((s) => s.contacts);
+  const conversations = useApp((s) => s.conversations);
+  const selected = useApp((s) => s.selected);
+  const search = useApp((s) => s.search);
+  const typing = useApp((s) => s.typing);
+  const q = search.trim().toLowerCase();
+  const entries = listEntries(contacts, conversations).filter(
+    (e) => !q || e.name.toLowerCase().includes(q) || e.preview.toLowerCase().includes(q),
+  );
+  return (
+    <nav className="conversations" aria-label="Conversations">
+      <div className="search">
+        <input
+          type="search"
+          placeholder="Search"
+          aria-label="Search conversations"
+          value={search}
+          onChange={(e) => useApp.setState({ search: e.target.value })}
+        />
+      </div>
+      {entries.length === 0 && (
+        <p className="empty">{q ? 'No match.' : 'No conversations yet. Add a contact with their code.'}</p>
+      )}
+      <ul>
+        {entries.map((e) => (
+          <li key={e.accountId}>
+            <button
+              type="button"
+              className={`conversation${selected === e.accountId ? ' active' : ''}`}
+              aria-current={selected === e.accountId ? 'true' : undefined}
+              onClick={() => void select(e.accountId)}
+            >
+              <span className="avatar" aria-hidden="true">
+                {initials(e.name)}
+              </span>
+              <span className="conversation-main">
+                <span className="conversation-top">
+                  <span className="conversation-name">{e.name}</span>
+                  {e.at > 0 && <span className="conversation-time">{listTime(e.at)}</span>}
+                </span>
+                <span className="conversation-bottom">
+                  <span className="conversation-preview">
+                    {typing[e.accountId] ? <em>typing…</em> : e.request ? 'Message request' : e.preview}
+                  </span>
+                  {e.unread > 0 && (
+                    <span className="unread" data-testid="unread">
+                      {e.unread}
+                      <span className="sr-only"> unread</span>
+                    </span>
+                  )}
+                </span>
+              </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
