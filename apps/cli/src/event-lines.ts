@@ -1,0 +1,106 @@
+/**
+ * Client events as printed lines: one JSON object per line (`{"type": ..., ...}`) with
+ * --json, else a short sentence per event. Used by `listen` (live) and `sync` (after the
+ * round).
+ */
+import { ClientError, type ClientEvents, type VaultexClient } from '@vaultex/client';
+import type { CommandEnv } from './command-env.js';
+import { describeError } from './errors.js';
+import { clock } from './output.js';
+import { ContactNames, eventJson, REPORTED_EVENTS, type ReportedEvent } from './views.js';
+
+/** One event as it happened. */
+export interface EventRecord<E extends ReportedEvent = ReportedEvent> {
+  readonly event: E;
+  readonly payload: ClientEvents[E];
+  readonly at: number;
+}
+
+/** Subscribe to every reported event; `handler` gets each one in order. */
+export function onEvents(client: VaultexClient, handler: (record: EventRecord) => void): () => void {
+  const offs = (Object.keys(REPORTED_EVENTS) as ReportedEvent[]).map((event) =>
+    client.on(event, (payload: ClientEvents[typeof event]) =>
+      handler({ event, payload, at: Date.now() } as EventRecord),
+    ),
+  );
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+/** Record events until `stop()`, which returns them. */
+export function collectEvents(client: VaultexClient): { names: ContactNames; stop(): EventRecord[] } {
+  const records: EventRecord[] = [];
+  const off = onEvents(client, (r) => records.push(r));
+  return {
+    names: new ContactNames(client),
+    stop() {
+      off();
+      return records;
+    },
+  };
+}
+
+function who(name: string, id: string): string {
+  return name || id.slice(0, 8);
+}
+
+/** The sentence for an event (human mode). */
+export async function eventText(env: CommandEnv, r: EventRecord, names: ContactNames): Promise<string | undefined> {
+  const t = `[${clock(r.at)}]`;
+  const v = env.command;
+  switch (r.event) {
+    case 'message': {
+      const m = (r.payload as ClientEvents['message']).message;
+      const peer = m.conversationId.slice(2);
+      const name = who(await names.get(peer), peer);
+      const body = m.kind === 'text' ? m.text : '(a message this version cannot show)';
+      if (m.direction === 'out') return `${t} you → ${name}: ${body}`;
+      return `${t} ${m.request ? '(request) ' : ''}${name}: ${body}`;
+    }
+    case 'message-status': {
+      const p = r.payload as ClientEvents['message-status'];
+      const peer = p.conversationId.slice(2);
+      const name = who(await names.get(peer), peer);
+      if (p.status === 'failed') {
+        const problem = describeError(p.error, { command: v, contact: name });
+        return `${t} ✗ message ${p.id.slice(0, 8)} to ${name} failed: ${problem.message}`;
+      }
+      return `${t} ✓ ${p.status} ${p.id.slice(0, 8)} to ${name}`;
+    }
+    case 'typing': {
+      const p = r.payload as ClientEvents['typing'];
+      const name = who(await names.get(p.accountId), p.accountId);
+      return p.started ? `${t} ${name} is typing…` : `${t} ${name} stopped typing`;
+    }
+    case 'identity-changed': {
+      const p = r.payload as ClientEvents['identity-changed'];
+      const name = who(await names.get(p.accountId), p.accountId);
+      const changed = new ClientError('UNTRUSTED_IDENTITY', 'identity key changed');
+      return `${t} ! ${describeError(changed, { command: v, contact: name }).message}`;
+    }
+    case 'message-request': {
+      const p = r.payload as ClientEvents['message-request'];
+      const name = who(p.displayName, p.accountId);
+      return `${t} ${name} (not a contact) wants to talk to you: \`${v} contact accept ${name}\` or \`${v} contact block ${name}\`.`;
+    }
+    default: {
+      const p = r.payload as ClientEvents['connection'];
+      return `${t} connection: ${p.state}${p.reason ? ` (${p.reason})` : ''}`;
+    }
+  }
+}
+
+/** Print one event in the env's mode. */
+export async function printEvent(env: CommandEnv, r: EventRecord, names: ContactNames): Promise<void> {
+  if (env.out.json) {
+    env.out.jsonLine({
+      type: REPORTED_EVENTS[r.event].type,
+      at: r.at,
+      ...(await eventJson(r.event, r.payload, names)),
+    });
+    return;
+  }
+  const line = await eventText(env, r, names);
+  if (line) env.out.text(line);
+}
