@@ -112,6 +112,12 @@ export async function createServer(options: ServerOptions): Promise<RelayServer>
     forceCloseConnections: true,
     // Our own onRequest hook answers UNAVAILABLE with the API's error body instead.
     return503OnClosing: false,
+    // Malformed URLs (bad percent-encoding, an over-long path parameter) are refused by the
+    // router before any route runs; answer them in the API's error model too, and without
+    // echoing the path, which Fastify's own body does.
+    frameworkErrors: (_error, _req, reply) => {
+      void reply.code(400).send(apiError('BAD_REQUEST', 'malformed URL'));
+    },
   });
   const metrics = new Metrics();
   const storage = options.storage;

@@ -121,10 +121,15 @@ export class PostgresStorage implements Storage {
   private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.connect();
+      // A checked-out client that loses its connection emits 'error'; the pool only listens
+      // on idle ones, and an unhandled 'error' would crash the relay. The failure reaches us
+      // through the pending query instead.
+      c.on('error', ignoreClientError);
       try {
         await c.query('BEGIN');
         const result = await fn(c);
         await c.query('COMMIT');
+        c.off('error', ignoreClientError);
         c.release();
         return result;
       } catch (e) {
@@ -133,6 +138,7 @@ export class PostgresStorage implements Storage {
           () => false,
           () => true,
         );
+        c.off('error', ignoreClientError);
         c.release(broken);
         const code = (e as { code?: string }).code;
         if (attempt >= MAX_ATTEMPTS || code === undefined || !RETRYABLE.has(code)) throw e;
@@ -599,8 +605,12 @@ function takeSql(table: 'one_time_prekeys' | 'kem_prekeys', columns: string): st
     ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ${columns}`;
 }
 
+/** Swallows 'error' events of a checked-out client (see `tx`). */
+function ignoreClientError(): void {}
+
 async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void> {
   const c = await pool.connect();
+  c.on('error', ignoreClientError);
   try {
     await c.query('SELECT pg_advisory_lock($1, $2)', [...LOCK_MIGRATE]);
     try {
@@ -628,6 +638,7 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void>
       await c.query('SELECT pg_advisory_unlock($1, $2)', [...LOCK_MIGRATE]);
     }
   } finally {
+    c.off('error', ignoreClientError);
     c.release();
   }
 }
