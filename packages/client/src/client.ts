@@ -12,6 +12,7 @@ import { createLinkRequest, type LinkRequest } from './provisioning.js';
 import { completeLink, createAccount, restoreAccount } from './services/account.js';
 import { ContactService, DiscoveryService } from './services/contacts.js';
 import { DeviceService } from './services/devices.js';
+import { GroupService } from './services/groups.js';
 import { MessageService } from './services/messages.js';
 import { OutboxService } from './services/outbox.js';
 import { type MaintenanceReport, PreKeyService } from './services/prekeys.js';
@@ -68,6 +69,8 @@ export class VaultexClient {
   readonly messages: MessageService;
   /** Our devices. */
   readonly devices: DevicesApi;
+  /** Groups: create, rename, add, remove, leave, list, get, send. */
+  readonly groups: GroupService;
 
   readonly #ctx: ClientContext;
   readonly #emitter: Emitter;
@@ -95,6 +98,10 @@ export class VaultexClient {
     };
     this.messages = new MessageService(ctx, this.#outbox, devices, this.contacts);
     this.#receiver = new Receiver(ctx, sessions, devices, trust, this.messages, this.#outbox);
+    this.groups = new GroupService(ctx, this.#outbox, devices);
+    this.messages.groupContents = (content, from, tx) => this.groups.applyIncoming(content, from, tx);
+    this.#receiver.groupMessages = (m) => this.groups.onStored(m);
+    this.#outbox.groupJobs = (rec, waiting) => this.groups.processJob(rec, waiting);
     this.devices = {
       list: () => devices.list(),
       refresh: async () => {

@@ -25,6 +25,8 @@ export const MAX_RECEIPT_IDS = 256;
 /** Most contacts in one contact-sync content. */
 export const MAX_SYNC_CONTACTS = 200;
 const MAX_NAME = 64;
+/** Largest signed group state (1,000 members fit with room to spare). */
+const MAX_GROUP_STATE_BYTES = 64 * 1024;
 
 /** Numeric kinds on the wire. */
 export const CONTENT_KIND = {
@@ -36,6 +38,8 @@ export const CONTENT_KIND = {
   'profile-sync': 6,
   'session-reset': 7,
   'sync-request': 8,
+  'group-update': 9,
+  'sender-key': 10,
 } as const;
 
 /** What a sender tells its contacts about itself (Signal carries its profile key the same way). */
@@ -83,6 +87,10 @@ export type Content =
     })
   | (Base & { readonly kind: 'session-reset' })
   | (Base & { readonly kind: 'sync-request' })
+  /** A signed group state (see group-state.ts), sent to every member over pairwise sessions. */
+  | (Base & { readonly kind: 'group-update'; readonly state: Uint8Array })
+  /** The sender's sender-key distribution message for a group. */
+  | (Base & { readonly kind: 'sender-key'; readonly groupId: string; readonly distribution: Uint8Array })
   | (Base & { readonly kind: 'unsupported'; readonly wireKind: number });
 
 /** Content kinds. */
@@ -148,6 +156,12 @@ export function encodeContent(content: Content): Uint8Array {
     case 'sync-request':
       head[1] = CONTENT_KIND['sync-request'];
       return encodeWire(head);
+    case 'group-update':
+      head[1] = CONTENT_KIND['group-update'];
+      return encodeWire([...head, content.state]);
+    case 'sender-key':
+      head[1] = CONTENT_KIND['sender-key'];
+      return encodeWire([...head, hexToBytes(content.groupId), content.distribution]);
     case 'unsupported':
       throw new InvalidMessageError('unsupported content cannot be encoded');
   }
@@ -240,6 +254,15 @@ function readBody(r: WireReader, kind: number, base: Base): Content {
       return { ...base, kind: 'session-reset' };
     case CONTENT_KIND['sync-request']:
       return { ...base, kind: 'sync-request' };
+    case CONTENT_KIND['group-update']:
+      return { ...base, kind: 'group-update', state: r.bytes('state', { min: 1, max: MAX_GROUP_STATE_BYTES }) };
+    case CONTENT_KIND['sender-key']:
+      return {
+        ...base,
+        kind: 'sender-key',
+        groupId: hexId(r, 'groupId'),
+        distribution: r.bytes('distribution', { min: 1, max: 1024 }),
+      };
     default:
       skipRest(r);
       return { ...base, kind: 'unsupported', wireKind: kind };

@@ -41,6 +41,8 @@ export const CLIENT_ERROR_CODES = {
   DEVICE_REVOKED:
     'This device was removed from its account (or the relay no longer knows it): it cannot send or receive.',
   LINK_TIMEOUT: 'The other device did not answer a device-link request in time.',
+  GROUP_FORBIDDEN:
+    'Only a group admin may rename a group or add and remove members, and only members may send to a group or leave it.',
 } as const;
 
 /** A code from the registry. */

@@ -24,6 +24,18 @@ export interface MessageView {
   readonly request?: boolean;
 }
 
+/** A group as applications see it. */
+export interface GroupView {
+  /** 32 hex digits; the conversation id is `g:<groupId>`. */
+  readonly groupId: string;
+  readonly conversationId: string;
+  readonly title: string;
+  readonly members: readonly { readonly accountId: string; readonly admin: boolean }[];
+  readonly version: number;
+  /** False once we left or were removed. */
+  readonly member: boolean;
+}
+
 /** One device of our account, from the signed device list. */
 export interface DeviceInfo {
   readonly deviceId: number;
@@ -57,6 +69,10 @@ export interface ClientEvents {
   'device-list-changed': { readonly devices: readonly DeviceInfo[] };
   /** A message could not be decrypted; the session is re-established. */
   'decrypt-failed': { readonly accountId?: string; readonly deviceId?: number; readonly code: string };
+  /** A group's state changed (created, renamed, members added or removed, someone left). */
+  'group-updated': { readonly group: GroupView; readonly by: string };
+  /** A group change from another member was refused (bad signature, not an admin, wrong version). */
+  'group-rejected': { readonly groupId: string; readonly from: string; readonly reason: string };
   /** A background task failed (outbox worker, receive loop, maintenance). */
   error: { readonly error: unknown; readonly context: string };
 }

@@ -24,7 +24,28 @@ export {
 } from './content.js';
 export type { ClientDeps, ClientOptions } from './context.js';
 export * from './errors.js';
-export type { ClientEventHandler, ClientEventName, ClientEvents, DeviceInfo, MessageView } from './events.js';
+export type {
+  ClientEventHandler,
+  ClientEventName,
+  ClientEvents,
+  DeviceInfo,
+  GroupView,
+  MessageView,
+} from './events.js';
+export {
+  checkTransition,
+  decodeGroupRecord,
+  decodeGroupState,
+  encodeGroupRecord,
+  encodeGroupState,
+  type GroupMember,
+  type GroupRecord,
+  type GroupState,
+  MAX_GROUP_MEMBERS,
+  MAX_GROUP_TITLE,
+  signGroupState,
+  verifyGroupState,
+} from './group-state.js';
 export {
   createLinkRequest,
   LINK_CODE_PREFIX,
@@ -36,6 +57,7 @@ export {
   sealProvisioning,
 } from './provisioning.js';
 export type { ContactView, DiscoveredUser, SafetyNumberView } from './services/contacts.js';
+export { type GroupJobOutcome, type GroupService, groupConversation } from './services/groups.js';
 export type { MessagePage } from './services/messages.js';
 export type { MaintenanceReport } from './services/prekeys.js';
 export * from './storage/client-store.js';

@@ -72,6 +72,9 @@ export function messageView(rec: MessageRecord, request = false): MessageView {
 
 /** Sending, listing and receiving messages. */
 export class MessageService {
+  /** Applies group contents ('group-update', 'sender-key'); set by the client. */
+  groupContents: ((content: Content, from: IncomingFrom, tx: ClientStore) => Promise<Effects>) | undefined;
+
   constructor(
     private readonly ctx: ClientContext,
     private readonly outbox: OutboxService,
@@ -399,6 +402,9 @@ export class MessageService {
       case 'session-reset':
         // The prekey message that carried it already replaced the session.
         return effects;
+      case 'group-update':
+      case 'sender-key':
+        return this.groupContents ? this.groupContents(content, from, tx) : effects;
       case 'sync-request':
         // A device of ours that starts without our contacts (restored from the seed phrase).
         if (own) {

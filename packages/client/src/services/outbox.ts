@@ -133,6 +133,10 @@ export class OutboxService {
   private again = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   socket: RelaySocket | undefined;
+  /** Sends queued group messages (outbox records of kind 'group'); set by the client. */
+  groupJobs:
+    | ((rec: OutboxRecord, waiting: ReadonlySet<string>) => Promise<'done' | 'retry' | 'failed' | 'wait'>)
+    | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -224,6 +228,22 @@ export class OutboxService {
     let progressed = false;
     for (const rec of records) {
       if (merged.has(rec.id)) continue;
+      if (rec.kind === 'group') {
+        // Group messages (one blob, many accounts) are sent by the group service, after
+        // the pairwise jobs queued before them (our sender key) unless those wait.
+        if (!this.groupJobs) continue;
+        if (rec.nextAttemptAt > ctx.clock()) {
+          next = Math.min(next, rec.nextAttemptAt);
+          continue;
+        }
+        const outcome = await this.groupJobs(rec, waiting);
+        if (outcome === 'done' || outcome === 'failed') progressed = true;
+        if (outcome === 'retry') {
+          const stored = await ctx.store.getOutbox(rec.id);
+          if (stored) next = Math.min(next, stored.nextAttemptAt);
+        }
+        continue;
+      }
       let job: OutboxJob;
       try {
         job = decodeJob(rec.payload);

@@ -48,6 +48,8 @@ function isTransient(e: unknown): boolean {
 /** Receives messages. */
 export class Receiver {
   private readonly lastReset = new Map<string, number>();
+  /** Handles a stored message if it is a group message; set by the client. */
+  groupMessages: ((m: DeliveredMessage) => Promise<boolean>) | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -64,6 +66,8 @@ export class Receiver {
    */
   async onStored(m: DeliveredMessage): Promise<void> {
     const { ctx } = this;
+    // Group messages are not sealed: the group service reads them (false: not one).
+    if (m.source && this.groupMessages && (await this.groupMessages(m))) return;
     const opened = await this.open(m.blob);
     if (!opened) return this.seen(m.id);
     const { env, sender, deviceList } = opened;
