@@ -116,7 +116,8 @@ export async function createServer(options: ServerOptions): Promise<RelayServer>
     // router before any route runs; answer them in the API's error model too, and without
     // echoing the path, which Fastify's own body does.
     frameworkErrors: (_error, _req, reply) => {
-      void reply.code(400).send(apiError('BAD_REQUEST', 'malformed URL'));
+      // The reply's generic route types are not known here; it is a plain reply.
+      void (reply as unknown as FastifyReply).code(400).send(apiError('BAD_REQUEST', 'malformed URL'));
     },
   });
   const metrics = new Metrics();
