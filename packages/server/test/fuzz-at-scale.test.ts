@@ -242,143 +242,147 @@ describeWith('issue 7 bad input at scale', { database: true, redis: true }, ({ d
     await dropSchema(database, schema);
   }, 30_000);
 
-  it(`answers ${COUNT} malformed HTTP bodies and WebSocket frames with typed errors and changes nothing`, async () => {
-    const r = prng(SEED);
-    const http = new Findings();
-    const ws = new Findings();
-    const token = users[0]!.token();
-    const httpCases = Array.from({ length: Math.ceil(COUNT / 2) }, () => httpCase(r));
-    const wsCases = Array.from({ length: Math.floor(COUNT / 2) }, () => wsFrame(r));
-    const before = await databaseDigest(database, schema);
-    // The digest covers the data the setup wrote (accounts, devices, prekeys, tokens, the log).
-    expect(Object.values(before).filter((d) => !d.startsWith('0 ')).length).toBeGreaterThan(4);
-    const started = performance.now();
+  it(
+    `answers ${COUNT} malformed HTTP bodies and WebSocket frames with typed errors and changes nothing`,
+    async () => {
+      const r = prng(SEED);
+      const http = new Findings();
+      const ws = new Findings();
+      const token = users[0]!.token();
+      const httpCases = Array.from({ length: Math.ceil(COUNT / 2) }, () => httpCase(r));
+      const wsCases = Array.from({ length: Math.floor(COUNT / 2) }, () => wsFrame(r));
+      const before = await databaseDigest(database, schema);
+      // The digest covers the data the setup wrote (accounts, devices, prekeys, tokens, the log).
+      expect(Object.values(before).filter((d) => !d.startsWith('0 ')).length).toBeGreaterThan(4);
+      const started = performance.now();
 
-    let nextHttp = 0;
-    const httpWorker = async (w: number) => {
-      for (let i = nextHttp++; i < httpCases.length; i = nextHttp++) {
-        const c = httpCases[i]!;
-        const base = cluster.relays[(i + w) % 3]!.url;
-        const headers: Record<string, string> = {};
-        if (c.body !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
-        if (c.auth) headers.authorization = `Bearer ${token}`;
-        else if (c.forged) headers.authorization = `Bearer ${c.forged}`;
-        const res = await fetch(`${base}${c.path}`, {
-          method: c.method,
-          headers,
-          ...(c.body !== undefined ? { body: c.body } : {}),
-        });
-        const text = await res.text();
-        let code: unknown;
-        try {
-          code = JSON.parse(text)?.error?.code;
-        } catch {
-          // not JSON: reported below
-        }
-        if (!isApiErrorCode(code)) http.fail(`${c.method} ${c.path} -> ${res.status} ${text.slice(0, 120)}`);
-        else if (API_ERROR_CODES[code].status !== res.status)
-          http.fail(`${c.method} ${c.path} -> ${res.status} with ${code}`);
-        else http.count(code);
-      }
-    };
-
-    let nextWs = 0;
-    // Each socket is authenticated as a device that nothing is ever sent to.
-    const wsWorker = async (user: TestUser, url: string) => {
-      let socket: WebSocket | undefined;
-      let inbox: ServerFrame[] = [];
-      let wake: (() => void) | undefined;
-      let closed: number | undefined;
-      let draining = false;
-      const open = async () => {
-        closed = undefined;
-        draining = true;
-        inbox = [];
-        const s = new WebSocket(url);
-        socket = s;
-        s.on('message', (d: Buffer) => {
-          if (socket !== s) return;
-          const f = decodeServerFrame(new Uint8Array(d));
-          if (!f.ok) ws.fail(`undecodable server frame: ${f.error}`);
-          // The periodic mailbox sweep ends with queue_empty too: it answers nothing.
-          else if (f.frame.t !== 'queue_empty') inbox.push(f.frame);
-          else if (draining) {
-            draining = false;
-            inbox.push(f.frame);
-          }
-          wake?.();
-        });
-        s.on('close', (code) => {
-          if (socket !== s) return;
-          closed = code;
-          wake?.();
-        });
-        s.on('error', () => {});
-        await new Promise<void>((resolve, reject) => {
-          s.once('open', () => resolve());
-          s.once('error', reject);
-        });
-        s.send(encodeFrame({ t: 'auth', token: user.token() }));
-        const ok = await answer(5000);
-        if (ok?.t !== 'auth_ok') throw new Error(`auth failed: ${JSON.stringify(ok)} (closed ${closed})`);
-        // Nothing is pending for these devices.
-        if ((await answer(5000))?.t !== 'queue_empty') throw new Error('no queue_empty');
-      };
-      const answer = async (timeoutMs: number): Promise<ServerFrame | undefined> => {
-        const deadline = Date.now() + timeoutMs;
-        while (inbox.length === 0 && closed === undefined && Date.now() < deadline) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            setTimeout(resolve, Math.max(1, deadline - Date.now()));
+      let nextHttp = 0;
+      const httpWorker = async (w: number) => {
+        for (let i = nextHttp++; i < httpCases.length; i = nextHttp++) {
+          const c = httpCases[i]!;
+          const base = cluster.relays[(i + w) % 3]!.url;
+          const headers: Record<string, string> = {};
+          if (c.body !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
+          if (c.auth) headers.authorization = `Bearer ${token}`;
+          else if (c.forged) headers.authorization = `Bearer ${c.forged}`;
+          const res = await fetch(`${base}${c.path}`, {
+            method: c.method,
+            headers,
+            ...(c.body !== undefined ? { body: c.body } : {}),
           });
-          wake = undefined;
+          const text = await res.text();
+          let code: unknown;
+          try {
+            code = JSON.parse(text)?.error?.code;
+          } catch {
+            // not JSON: reported below
+          }
+          if (!isApiErrorCode(code)) http.fail(`${c.method} ${c.path} -> ${res.status} ${text.slice(0, 120)}`);
+          else if (API_ERROR_CODES[code].status !== res.status)
+            http.fail(`${c.method} ${c.path} -> ${res.status} with ${code}`);
+          else http.count(code);
         }
-        return inbox.shift();
       };
-      await open();
-      for (let i = nextWs++; i < wsCases.length; i = nextWs++) {
-        const c = wsCases[i]!;
-        socket!.send(c.data);
-        const f = await answer(5000);
-        if (c.oversize) {
-          // The ws layer refuses the frame and closes with 1009 (message too big).
-          if (f !== undefined || closed !== CLOSE_CODES.TOO_LARGE)
-            ws.fail(`oversize -> ${JSON.stringify(f)} close ${closed}`);
-          else ws.count('FRAME_TOO_LARGE');
-          await open();
-          continue;
-        }
-        if (f === undefined) ws.fail(`no answer to frame ${i} (closed ${closed})`);
-        else if (f.t !== 'error' || !isApiErrorCode(f.code))
-          ws.fail(`frame ${i} -> ${JSON.stringify(f).slice(0, 200)}`);
-        else ws.count(f.code);
-        if (closed !== undefined) await open();
-      }
-      socket!.close();
-    };
 
-    await Promise.all([
-      ...Array.from({ length: HTTP_WORKERS }, (_, w) => httpWorker(w)),
-      ...Array.from({ length: 3 * WS_WORKERS_PER_INSTANCE }, (_, w) =>
-        wsWorker(users[w + 1]!, `${cluster.relays[w % 3]!.url.replace('http', 'ws')}/ws`),
-      ),
-    ]);
-    const elapsed = Math.round(performance.now() - started);
-    console.log(
-      `fuzz: ${COUNT} inputs in ${elapsed} ms; HTTP ${JSON.stringify(Object.fromEntries(http.codes))}; WS ${JSON.stringify(Object.fromEntries(ws.codes))}`,
-    );
-    expect({ failures: http.failures, first: http.bad }).toEqual({ failures: 0, first: [] });
-    expect({ failures: ws.failures, first: ws.bad }).toEqual({ failures: 0, first: [] });
-    const answered = (f: Findings) => [...f.codes.values()].reduce((a, b) => a + b, 0);
-    expect(answered(http)).toBe(httpCases.length);
-    expect(answered(ws)).toBe(wsCases.length);
-    for (const relay of cluster.relays) {
-      expect(relay.alive).toBe(true);
-      expect(await healthy(relay.url)).toBe(true);
-    }
-    await sleep(300);
-    expect(await databaseDigest(database, schema)).toEqual(before);
-  }, 60_000 + COUNT * 3);
+      let nextWs = 0;
+      // Each socket is authenticated as a device that nothing is ever sent to.
+      const wsWorker = async (user: TestUser, url: string) => {
+        let socket: WebSocket | undefined;
+        let inbox: ServerFrame[] = [];
+        let wake: (() => void) | undefined;
+        let closed: number | undefined;
+        let draining = false;
+        const open = async () => {
+          closed = undefined;
+          draining = true;
+          inbox = [];
+          const s = new WebSocket(url);
+          socket = s;
+          s.on('message', (d: Buffer) => {
+            if (socket !== s) return;
+            const f = decodeServerFrame(new Uint8Array(d));
+            if (!f.ok) ws.fail(`undecodable server frame: ${f.error}`);
+            // The periodic mailbox sweep ends with queue_empty too: it answers nothing.
+            else if (f.frame.t !== 'queue_empty') inbox.push(f.frame);
+            else if (draining) {
+              draining = false;
+              inbox.push(f.frame);
+            }
+            wake?.();
+          });
+          s.on('close', (code) => {
+            if (socket !== s) return;
+            closed = code;
+            wake?.();
+          });
+          s.on('error', () => {});
+          await new Promise<void>((resolve, reject) => {
+            s.once('open', () => resolve());
+            s.once('error', reject);
+          });
+          s.send(encodeFrame({ t: 'auth', token: user.token() }));
+          const ok = await answer(5000);
+          if (ok?.t !== 'auth_ok') throw new Error(`auth failed: ${JSON.stringify(ok)} (closed ${closed})`);
+          // Nothing is pending for these devices.
+          if ((await answer(5000))?.t !== 'queue_empty') throw new Error('no queue_empty');
+        };
+        const answer = async (timeoutMs: number): Promise<ServerFrame | undefined> => {
+          const deadline = Date.now() + timeoutMs;
+          while (inbox.length === 0 && closed === undefined && Date.now() < deadline) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, Math.max(1, deadline - Date.now()));
+            });
+            wake = undefined;
+          }
+          return inbox.shift();
+        };
+        await open();
+        for (let i = nextWs++; i < wsCases.length; i = nextWs++) {
+          const c = wsCases[i]!;
+          socket!.send(c.data);
+          const f = await answer(5000);
+          if (c.oversize) {
+            // The ws layer refuses the frame and closes with 1009 (message too big).
+            if (f !== undefined || closed !== CLOSE_CODES.TOO_LARGE)
+              ws.fail(`oversize -> ${JSON.stringify(f)} close ${closed}`);
+            else ws.count('FRAME_TOO_LARGE');
+            await open();
+            continue;
+          }
+          if (f === undefined) ws.fail(`no answer to frame ${i} (closed ${closed})`);
+          else if (f.t !== 'error' || !isApiErrorCode(f.code))
+            ws.fail(`frame ${i} -> ${JSON.stringify(f).slice(0, 200)}`);
+          else ws.count(f.code);
+          if (closed !== undefined) await open();
+        }
+        socket!.close();
+      };
+
+      await Promise.all([
+        ...Array.from({ length: HTTP_WORKERS }, (_, w) => httpWorker(w)),
+        ...Array.from({ length: 3 * WS_WORKERS_PER_INSTANCE }, (_, w) =>
+          wsWorker(users[w + 1]!, `${cluster.relays[w % 3]!.url.replace('http', 'ws')}/ws`),
+        ),
+      ]);
+      const elapsed = Math.round(performance.now() - started);
+      console.log(
+        `fuzz: ${COUNT} inputs in ${elapsed} ms; HTTP ${JSON.stringify(Object.fromEntries(http.codes))}; WS ${JSON.stringify(Object.fromEntries(ws.codes))}`,
+      );
+      expect({ failures: http.failures, first: http.bad }).toEqual({ failures: 0, first: [] });
+      expect({ failures: ws.failures, first: ws.bad }).toEqual({ failures: 0, first: [] });
+      const answered = (f: Findings) => [...f.codes.values()].reduce((a, b) => a + b, 0);
+      expect(answered(http)).toBe(httpCases.length);
+      expect(answered(ws)).toBe(wsCases.length);
+      for (const relay of cluster.relays) {
+        expect(relay.alive).toBe(true);
+        expect(await healthy(relay.url)).toBe(true);
+      }
+      await sleep(300);
+      expect(await databaseDigest(database, schema)).toEqual(before);
+    },
+    60_000 + COUNT * 3,
+  );
 
   // Fastify's router refuses these before any route runs; `frameworkErrors` in createServer
   // answers them in the API's error model.
