@@ -178,6 +178,18 @@ function clientProblem(code: ClientErrorCode, detail: string, c: Required<Proble
         `Not allowed in this group (${detail}): only its admins change it, only members write to it. Ask an admin.`,
         EXIT.TRUST,
       ];
+    case 'MESSAGE_FORBIDDEN':
+      return [
+        `Not allowed on this message (${detail}): only its sender edits or deletes it, and a deleted message stays deleted. Check the message id with \`${v} messages <contact> --json\`.`,
+        EXIT.TRUST,
+      ];
+    case 'ATTACHMENT_CORRUPT':
+      return [
+        `The attachment failed its integrity check (${detail}): it was altered or cut short on the relay. Nothing was written; retry, and report it to the relay's operator if it persists.`,
+        EXIT.TRUST,
+      ];
+    case 'ATTACHMENT_TOO_LARGE':
+      return [`The file is too large for this relay (${detail}). Choose a smaller file or split it.`, EXIT.USAGE];
     default:
       // A code newer than this table (a test makes sure none is left here).
       return [`${detail} (${code}). Please report that vaultex has no advice for it.`, EXIT.INTERNAL];

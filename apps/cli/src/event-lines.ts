@@ -84,6 +84,24 @@ export async function eventText(env: CommandEnv, r: EventRecord, names: ContactN
       const name = who(p.displayName, p.accountId);
       return `${t} ${name} (not a contact) wants to talk to you: \`${v} contact accept ${name}\` or \`${v} contact block ${name}\`.`;
     }
+    case 'message-updated': {
+      const p = r.payload as ClientEvents['message-updated'];
+      const peer = p.conversationId.slice(2);
+      const name = who(await names.get(peer), peer);
+      const m = p.message;
+      if (!m) return `${t} message ${p.id.slice(0, 8)} with ${name} disappeared`;
+      if (m.deleted) return `${t} message ${p.id.slice(0, 8)} with ${name} was deleted`;
+      const reactions = (m.reactions ?? []).map((x) => x.emoji).join(' ');
+      return `${t} message ${p.id.slice(0, 8)} with ${name}: ${m.text ?? ''}${m.editedAt ? ' (edited)' : ''}${reactions ? ` [${reactions}]` : ''}`;
+    }
+    case 'timer-changed': {
+      const p = r.payload as ClientEvents['timer-changed'];
+      const peer = p.conversationId.slice(2);
+      const name = who(await names.get(peer), peer);
+      return p.seconds === 0
+        ? `${t} disappearing messages with ${name} are off`
+        : `${t} messages with ${name} now disappear after ${p.seconds} s`;
+    }
     default: {
       const p = r.payload as ClientEvents['connection'];
       return `${t} connection: ${p.state}${p.reason ? ` (${p.reason})` : ''}`;

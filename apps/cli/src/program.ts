@@ -5,10 +5,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { RunState } from './command-env.js';
 import { registerAccount } from './commands/account.js';
+import { registerAttachments } from './commands/attachments.js';
 import { registerContacts } from './commands/contacts.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDevices } from './commands/devices.js';
 import { registerMessages } from './commands/messages.js';
+import { registerRich } from './commands/rich.js';
 import { registerServe } from './commands/serve.js';
 import { describeError, EXIT, type ExitCode } from './errors.js';
 
@@ -56,6 +58,8 @@ export function createProgram(state: RunState): Command {
   registerAccount(program, state);
   registerContacts(program, state);
   registerMessages(program, state);
+  registerAttachments(program, state);
+  registerRich(program, state);
   registerDevices(program, state);
   registerDaemon(program, state);
   for (const cmd of allCommands(program)) {

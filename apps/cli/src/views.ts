@@ -56,6 +56,11 @@ export interface MessageJson {
   readonly text?: string;
   readonly replyTo?: string;
   readonly request?: boolean;
+  readonly editedAt?: number;
+  readonly deleted?: boolean;
+  readonly reactions?: readonly { readonly accountId: string; readonly emoji: string }[];
+  readonly expiresAt?: number;
+  readonly attachment?: { readonly name: string; readonly mime: string; readonly size: number };
 }
 
 /** A message as JSON. */
@@ -75,6 +80,13 @@ export function messageJson(m: MessageView, contactName = ''): MessageJson {
     ...(m.text !== undefined ? { text: m.text } : {}),
     ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
     ...(m.request ? { request: true } : {}),
+    ...(m.editedAt !== undefined ? { editedAt: m.editedAt } : {}),
+    ...(m.deleted ? { deleted: true } : {}),
+    ...(m.reactions ? { reactions: m.reactions.map((r) => ({ ...r })) } : {}),
+    ...(m.expiresAt !== undefined ? { expiresAt: m.expiresAt } : {}),
+    ...(m.attachment
+      ? { attachment: { name: m.attachment.name, mime: m.attachment.mime, size: m.attachment.size } }
+      : {}),
   };
 }
 
@@ -125,6 +137,8 @@ export const REPORTED_EVENTS = {
   'identity-changed': { type: 'identity-changed', method: 'event.identityChanged' },
   'message-request': { type: 'message-request', method: 'event.messageRequest' },
   connection: { type: 'connection', method: 'event.connection' },
+  'message-updated': { type: 'message-updated', method: 'event.messageUpdated' },
+  'timer-changed': { type: 'timer', method: 'event.timer' },
 } as const;
 
 /** A reported event name. */
@@ -168,6 +182,18 @@ export async function eventJson<E extends ReportedEvent>(
       const p = payload as ClientEvents['message-request'];
       names.forget(p.accountId);
       return { contact: p.accountId, contactName: p.displayName };
+    }
+    case 'message-updated': {
+      const p = payload as ClientEvents['message-updated'];
+      const contact = p.conversationId.slice(2);
+      // No message: it disappeared (its timer ran out) and is gone from this profile.
+      return p.message
+        ? { id: p.id, contact, message: messageJson(p.message, await names.get(contact)) }
+        : { id: p.id, contact, expired: true };
+    }
+    case 'timer-changed': {
+      const p = payload as ClientEvents['timer-changed'];
+      return { contact: p.conversationId.slice(2), seconds: p.seconds, by: p.by };
     }
     default: {
       const p = payload as ClientEvents['connection'];

@@ -131,6 +131,8 @@ export interface Relay {
   readonly dir: string;
   /** Stop it (SIGINT) but keep its data. */
   halt(): Promise<number | null>;
+  /** Kill it with SIGKILL (no clean shutdown) but keep its data. */
+  crash(): Promise<void>;
   /** Start it again on the same port and data. */
   resume(): Promise<void>;
   /** Stop it and delete its data. */
@@ -155,6 +157,10 @@ export async function startRelay(): Promise<Relay> {
     url,
     dir,
     halt: () => proc.interrupt(),
+    async crash() {
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+    },
     log: () => proc.stderr.slice(-4000),
     async resume() {
       ({ proc } = await serve(dir, port));

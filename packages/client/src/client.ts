@@ -10,12 +10,14 @@ import { ClientError } from './errors.js';
 import { type ClientEventHandler, type ClientEventName, type DeviceInfo, Emitter } from './events.js';
 import { createLinkRequest, type LinkRequest } from './provisioning.js';
 import { completeLink, createAccount, restoreAccount } from './services/account.js';
+import { AttachmentService } from './services/attachments.js';
 import { ContactService, DiscoveryService } from './services/contacts.js';
 import { DeviceService } from './services/devices.js';
 import { GroupService } from './services/groups.js';
 import { MessageService } from './services/messages.js';
 import { OutboxService } from './services/outbox.js';
 import { type MaintenanceReport, PreKeyService } from './services/prekeys.js';
+import { RichService } from './services/rich.js';
 import { SessionService } from './services/sessions.js';
 import { Receiver } from './services/sync.js';
 import { TrustService } from './services/trust.js';
@@ -44,6 +46,8 @@ export interface ClientIdentity {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How often a running client wipes expired disappearing messages. */
+const SWEEP_MS = 1000;
 /** Seen relay message ids are kept longer than the relay keeps undelivered messages (30 days). */
 const SEEN_RETENTION_MS = 45 * DAY_MS;
 
@@ -71,6 +75,8 @@ export class VaultexClient {
   readonly devices: DevicesApi;
   /** Groups: create, rename, add, remove, leave, list, get, send. */
   readonly groups: GroupService;
+  /** Encrypted files: upload (resumable), download (verified), the file of a message. */
+  readonly attachments: AttachmentService;
 
   readonly #ctx: ClientContext;
   readonly #emitter: Emitter;
@@ -81,6 +87,8 @@ export class VaultexClient {
   #state: ConnectionState = 'offline';
   #revoked = false;
   #maintenance: ReturnType<typeof setInterval> | undefined;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  readonly #rich: RichService;
   #lastMaintain = 0;
 
   private constructor(ctx: ClientContext, emitter: Emitter) {
@@ -97,8 +105,11 @@ export class VaultexClient {
       this.contacts.syncAll().catch((error: unknown) => emitter.emit('error', { error, context: 'contact sync' }));
     };
     this.messages = new MessageService(ctx, this.#outbox, devices, this.contacts);
+    this.#rich = new RichService(ctx, this.#outbox);
+    this.messages.rich = this.#rich;
     this.#receiver = new Receiver(ctx, sessions, devices, trust, this.messages, this.#outbox);
     this.groups = new GroupService(ctx, this.#outbox, devices);
+    this.attachments = new AttachmentService(ctx);
     this.messages.groupContents = (content, from, tx) => this.groups.applyIncoming(content, from, tx);
     this.#receiver.groupMessages = (m) => this.groups.onStored(m);
     this.#outbox.groupJobs = (rec, waiting) => this.groups.processJob(rec, waiting);
@@ -266,12 +277,20 @@ export class VaultexClient {
     this.#outbox.start();
     socket.start();
     this.#maintenance = setInterval(() => this.#maintainSoon(true), DAY_MS);
+    this.#sweepSoon();
+    this.#sweeper = setInterval(() => this.#sweepSoon(), SWEEP_MS);
+  }
+
+  #sweepSoon(): void {
+    this.#rich.sweep().catch((error: unknown) => this.#emitter.emit('error', { error, context: 'disappearing' }));
   }
 
   /** Disconnect and stop background work (waits for the message and job in progress). */
   async stop(): Promise<void> {
     if (this.#maintenance) clearInterval(this.#maintenance);
     this.#maintenance = undefined;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     const socket = this.#socket;
     this.#socket = undefined;
     this.#outbox.socket = undefined;
@@ -293,6 +312,7 @@ export class VaultexClient {
       received = await this.#receiver.drainInbox();
     }
     await this.#outbox.flush();
+    await this.#rich.sweep();
     return { received };
   }
 

@@ -14,6 +14,7 @@ import {
   isProtocolError,
   type WireReader,
 } from '@vaultex/protocol';
+import type { AttachmentPointer } from './services/attachments.js';
 import type { ContactState } from './storage/records.js';
 
 /** Version of the content format. */
@@ -40,7 +41,30 @@ export const CONTENT_KIND = {
   'sync-request': 8,
   'group-update': 9,
   'sender-key': 10,
+  edit: 11,
+  delete: 12,
+  reaction: 13,
+  timer: 14,
+  attachment: 15,
 } as const;
+
+/**
+ * A local-only kind: a stored message body with its reactions. Never sent; one received
+ * from the wire is ignored like any content kind the receiver does not act on.
+ */
+export const ANNOTATED_KIND = 0xff00;
+/** Longest reaction, in UTF-16 code units (one emoji with modifiers fits). */
+export const MAX_REACTION_LENGTH = 16;
+/** Longest disappearing-message timer: one year. */
+export const MAX_TIMER_SECONDS = 365 * 24 * 3600;
+/** Most reactions kept on one message. */
+const MAX_REACTIONS = 1000;
+
+/** One reaction on a stored message: the latest emoji of one account. */
+export interface Reaction {
+  readonly accountId: string;
+  readonly emoji: string;
+}
 
 /** What a sender tells its contacts about itself (Signal carries its profile key the same way). */
 export interface SenderProfile {
@@ -91,6 +115,18 @@ export type Content =
   | (Base & { readonly kind: 'group-update'; readonly state: Uint8Array })
   /** The sender's sender-key distribution message for a group. */
   | (Base & { readonly kind: 'sender-key'; readonly groupId: string; readonly distribution: Uint8Array })
+  /** A new body for an earlier text of the same sender. */
+  | (Base & { readonly kind: 'edit'; readonly target: string; readonly body: string })
+  /** Delete an earlier message of the same sender for everyone. */
+  | (Base & { readonly kind: 'delete'; readonly target: string })
+  /** React to a message; an empty emoji removes the sender's reaction. */
+  | (Base & { readonly kind: 'reaction'; readonly target: string; readonly emoji: string })
+  /** The conversation's disappearing-message timer, in seconds (0: off). */
+  | (Base & { readonly kind: 'timer'; readonly seconds: number })
+  /** Local only (see {@link ANNOTATED_KIND}): a stored content and its reactions. */
+  | (Base & { readonly kind: 'annotated'; readonly content: Uint8Array; readonly reactions: readonly Reaction[] })
+  /** A file uploaded encrypted (services/attachments.ts): what it takes to fetch and verify it. */
+  | (Base & { readonly kind: 'attachment'; readonly attachment: AttachmentPointer; readonly caption?: string })
   | (Base & { readonly kind: 'unsupported'; readonly wireKind: number });
 
 /** Content kinds. */
@@ -162,6 +198,41 @@ export function encodeContent(content: Content): Uint8Array {
     case 'sender-key':
       head[1] = CONTENT_KIND['sender-key'];
       return encodeWire([...head, hexToBytes(content.groupId), content.distribution]);
+    case 'edit':
+      if (utf8.encode(content.body).length > MAX_TEXT_BYTES) throw new InvalidMessageError('edit: body too long');
+      head[1] = CONTENT_KIND.edit;
+      return encodeWire([...head, hexToBytes(content.target), content.body]);
+    case 'delete':
+      head[1] = CONTENT_KIND.delete;
+      return encodeWire([...head, hexToBytes(content.target)]);
+    case 'reaction':
+      if (content.emoji.length > MAX_REACTION_LENGTH) throw new InvalidMessageError('reaction: emoji too long');
+      head[1] = CONTENT_KIND.reaction;
+      return encodeWire([...head, hexToBytes(content.target), content.emoji]);
+    case 'timer':
+      head[1] = CONTENT_KIND.timer;
+      return encodeWire([...head, content.seconds]);
+    case 'annotated':
+      head[1] = ANNOTATED_KIND;
+      return encodeWire([...head, content.content, content.reactions.map((x) => [hexToBytes(x.accountId), x.emoji])]);
+    case 'attachment': {
+      const a = content.attachment;
+      if (content.caption !== undefined && utf8.encode(content.caption).length > MAX_TEXT_BYTES) {
+        throw new InvalidMessageError('attachment: caption too long');
+      }
+      head[1] = CONTENT_KIND.attachment;
+      return encodeWire([
+        ...head,
+        a.id,
+        a.key,
+        a.size,
+        a.sha256,
+        a.name.slice(0, 255),
+        a.mime.slice(0, 127),
+        a.thumbnail ?? null,
+        content.caption ?? null,
+      ]);
+    }
     case 'unsupported':
       throw new InvalidMessageError('unsupported content cannot be encoded');
   }
@@ -263,6 +334,52 @@ function readBody(r: WireReader, kind: number, base: Base): Content {
         groupId: hexId(r, 'groupId'),
         distribution: r.bytes('distribution', { min: 1, max: 1024 }),
       };
+    case CONTENT_KIND.edit: {
+      const target = hexId(r, 'target');
+      const body = r.string('body', MAX_TEXT_BYTES);
+      if (utf8.encode(body).length > MAX_TEXT_BYTES) throw new InvalidMessageError('edit: body too long');
+      return { ...base, kind: 'edit', target, body };
+    }
+    case CONTENT_KIND.delete:
+      return { ...base, kind: 'delete', target: hexId(r, 'target') };
+    case CONTENT_KIND.reaction:
+      return { ...base, kind: 'reaction', target: hexId(r, 'target'), emoji: r.string('emoji', MAX_REACTION_LENGTH) };
+    case CONTENT_KIND.timer:
+      return { ...base, kind: 'timer', seconds: r.uint('seconds', MAX_TIMER_SECONDS) };
+    case ANNOTATED_KIND: {
+      const content = r.bytes('content', { min: 1 });
+      const reactions = r.array('reactions', MAX_REACTIONS, (x): Reaction => {
+        const accountId = hexId(x, 'accountId');
+        const emoji = x.string('emoji', MAX_REACTION_LENGTH);
+        x.end();
+        return { accountId, emoji };
+      });
+      return { ...base, kind: 'annotated', content, reactions };
+    }
+    case CONTENT_KIND.attachment: {
+      const id = r.string('attachmentId', 43);
+      if (!/^[A-Za-z0-9_-]{43}$/u.test(id)) throw new InvalidMessageError('attachment: malformed id');
+      const key = r.bytes('key', 32);
+      const size = r.uint('size');
+      const sha256 = r.bytes('sha256', 32);
+      const name = r.string('name', 255);
+      const mime = r.string('mime', 127);
+      const thumbnail = r.optionalBytes('thumbnail', { max: 16 * 1024 });
+      const caption = r.raw('caption');
+      if (
+        caption !== null &&
+        caption !== undefined &&
+        (typeof caption !== 'string' || caption.length > MAX_TEXT_BYTES)
+      ) {
+        throw new InvalidMessageError('attachment: malformed caption');
+      }
+      return {
+        ...base,
+        kind: 'attachment',
+        attachment: { id, key, size, sha256, name, mime, ...(thumbnail ? { thumbnail } : {}) },
+        ...(typeof caption === 'string' ? { caption } : {}),
+      };
+    }
     default:
       skipRest(r);
       return { ...base, kind: 'unsupported', wireKind: kind };
@@ -297,5 +414,13 @@ export function decodeContent(bytes: Uint8Array): Content {
 /** A short preview of a content for the conversation list. */
 export function previewOf(content: Content): string {
   if (content.kind === 'text') return content.body.slice(0, 200);
+  if (content.kind === 'attachment') return `[file] ${content.attachment.name}`.slice(0, 200);
+  if (content.kind === 'annotated') {
+    try {
+      return previewOf(decodeContent(content.content));
+    } catch {
+      return '[unsupported]';
+    }
+  }
   return `[${content.kind}]`;
 }

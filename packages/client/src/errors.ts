@@ -43,6 +43,12 @@ export const CLIENT_ERROR_CODES = {
   LINK_TIMEOUT: 'The other device did not answer a device-link request in time.',
   GROUP_FORBIDDEN:
     'Only a group admin may rename a group or add and remove members, and only members may send to a group or leave it.',
+  MESSAGE_FORBIDDEN:
+    'Only the sender of a message may edit it or delete it for everyone, and a deleted message can no longer be edited or reacted to.',
+  // Attachments
+  ATTACHMENT_CORRUPT:
+    'A downloaded attachment failed its integrity check (a segment tag, its length or its hash): it was altered or truncated, and nothing of it was returned.',
+  ATTACHMENT_TOO_LARGE: "A file is larger than the relay's attachment limit.",
 } as const;
 
 /** A code from the registry. */

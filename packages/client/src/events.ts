@@ -17,11 +17,26 @@ export interface MessageView {
   readonly receivedAt: number;
   readonly status: MessageStatus;
   /** 'text', or 'unsupported' for a kind this version does not know. */
-  readonly kind: 'text' | 'unsupported';
+  readonly kind: 'text' | 'attachment' | 'unsupported';
   readonly text?: string;
   readonly replyTo?: string;
   /** From an account in state 'request' (not accepted yet). */
   readonly request?: boolean;
+  /** For kind 'attachment': the file (fetch it with `attachments.downloadMessage(id)`). */
+  readonly attachment?: {
+    readonly name: string;
+    readonly mime: string;
+    readonly size: number;
+    readonly thumbnail?: Uint8Array;
+  };
+  /** When its sender last edited it (the edit's sentAt). */
+  readonly editedAt?: number;
+  /** Deleted for everyone by its sender: `text` is empty. */
+  readonly deleted?: boolean;
+  /** One reaction per account that reacted, in the order they first reacted. */
+  readonly reactions?: readonly { readonly accountId: string; readonly emoji: string }[];
+  /** When this disappearing message is wiped. */
+  readonly expiresAt?: number;
 }
 
 /** A group as applications see it. */
@@ -56,6 +71,20 @@ export interface ClientEvents {
     readonly conversationId: string;
     readonly status: MessageStatus;
     readonly error?: unknown;
+  };
+  /**
+   * A stored message changed: edited, deleted for everyone, reacted to, or started its
+   * disappearing timer (`message` set); or it expired and was wiped (`message` absent).
+   */
+  'message-updated': { readonly id: string; readonly conversationId: string; readonly message?: MessageView };
+  /** A conversation's disappearing-message timer was set (0: off), by us or by the other side. */
+  'timer-changed': { readonly conversationId: string; readonly seconds: number; readonly by: string };
+  /** An attachment upload or download moved on; `sent` and `total` count ciphertext bytes. */
+  'attachment-progress': {
+    readonly id: string;
+    readonly direction: 'upload' | 'download';
+    readonly sent: number;
+    readonly total: number;
   };
   /** A contact started or stopped typing (ephemeral). */
   typing: { readonly accountId: string; readonly deviceId: number; readonly started: boolean };

@@ -3,6 +3,13 @@
  * adapters live in `@vaultex/client/node`, browser-only ones in `@vaultex/client/browser`.
  */
 
+export {
+  ATTACHMENT_KEY_BYTES,
+  ATTACHMENT_SEGMENT_BYTES,
+  attachmentCiphertextSize,
+  decryptAttachment,
+  encryptAttachment,
+} from './attachment-crypto.js';
 // Client core (helper H): the facade, its events, content and code formats, transport.
 export { type ClientIdentity, type ClientInput, type DevicesApi, VaultexClient } from './client.js';
 export {
@@ -12,13 +19,17 @@ export {
   parseContactCode,
 } from './contact-code.js';
 export {
+  ANNOTATED_KIND,
   CONTENT_KIND,
   CONTENT_VERSION,
   type Content,
   type ContentKind,
   decodeContent,
   encodeContent,
+  MAX_REACTION_LENGTH,
   MAX_TEXT_BYTES,
+  MAX_TIMER_SECONDS,
+  type Reaction,
   type SenderProfile,
   type SyncedContact,
 } from './content.js';
@@ -56,10 +67,17 @@ export {
   parseLinkCode,
   sealProvisioning,
 } from './provisioning.js';
+export {
+  type AttachmentPointer,
+  type AttachmentService,
+  MAX_THUMBNAIL_BYTES,
+  type UploadOptions,
+} from './services/attachments.js';
 export type { ContactView, DiscoveredUser, SafetyNumberView } from './services/contacts.js';
 export { type GroupJobOutcome, type GroupService, groupConversation } from './services/groups.js';
 export type { MessagePage } from './services/messages.js';
 export type { MaintenanceReport } from './services/prekeys.js';
+export { isRichContent, type RichContent, type RichService } from './services/rich.js';
 export * from './storage/client-store.js';
 export type { ConformanceMatchers, ConformanceOptions, ConformanceTestApi } from './storage/conformance.js';
 export { runStoreConformance } from './storage/conformance.js';

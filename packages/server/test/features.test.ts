@@ -102,8 +102,12 @@ describe('attachments', () => {
     expect((await put(1, data.subarray(1024, 2048))).body.error.code).toBe('UPLOAD_CONFLICT');
     expect((await put(0, data.subarray(0, 1024))).body).toEqual({ received: 1024, complete: false });
     expect((await put(1, data.subarray(1024, 2048))).body).toEqual({ received: 2048, complete: false });
+    const status = (token = alice.token()) => call(t.url, 'GET', `/api/v1/attachments/${id}/status`, { token });
+    expect((await status()).body).toEqual({ received: 2048, complete: false });
     expect((await put(2, data.subarray(2048))).body).toEqual({ received: 2500, complete: true });
     expect((await put(3, data.subarray(0, 10))).body.error.code).toBe('UPLOAD_CONFLICT');
+    expect((await status()).body).toEqual({ received: 2500, complete: true });
+    expect((await call(t.url, 'GET', `/api/v1/attachments/${id}/status`)).status).toBe(401);
     const res = await fetch(`${t.url}/api/v1/attachments/${id}`);
     expect(res.status).toBe(200);
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(data);

@@ -11,6 +11,7 @@ import { dateTime } from '../output.js';
 import { canPrompt, readStdin } from '../prompt.js';
 import { label, resolveContact } from '../resolve.js';
 import { ContactNames, messageJson } from '../views.js';
+import { uploadFile } from './attachments.js';
 
 /** How a queued message ended up after one round with the relay. */
 async function statusOf(client: VaultexClient, conversationId: string, id: string): Promise<string | undefined> {
@@ -45,16 +46,20 @@ export function registerMessages(program: Command, state: RunState): void {
         'and goes out with the next `vaultex sync`, `listen` or `send`.',
     )
     .argument('<contact>', 'display name, account id or id prefix')
-    .argument('[text...]', 'the message (default: stdin)')
-    .action(async (who: string, words: string[], _opts: unknown, cmd: Command) => {
+    .argument('[text...]', 'the message (default: stdin); with --file, an optional caption')
+    .option(
+      '--file <path>',
+      'send a file, encrypted (progress on a terminal); run again to resume an interrupted upload',
+    )
+    .action(async (who: string, words: string[], opts: { file?: string }, cmd: Command) => {
       const env = envOf(cmd, state);
       aboutContact(env, who);
       let text = words.join(' ');
-      if (text.length === 0) {
+      if (text.length === 0 && opts.file === undefined) {
         if (canPrompt()) throw new CliError('USAGE', `No text. Usage: \`${env.command} send <contact> <text>\`.`);
         text = (await readStdin()).replace(/\r?\n$/u, '');
       }
-      if (text.length === 0) throw new CliError('USAGE', 'The message is empty.');
+      if (text.length === 0 && opts.file === undefined) throw new CliError('USAGE', 'The message is empty.');
       await withClient(env, async (client) => {
         const contact = await resolveContact(client, who, env.command);
         aboutContact(env, label(contact));
@@ -62,7 +67,14 @@ export function registerMessages(program: Command, state: RunState): void {
         const off = client.on('message-status', (s) => {
           if (s.status === 'failed') failures.set(s.id, s.error);
         });
-        const id = await client.messages.send(contact.accountId, text);
+        const file = opts.file === undefined ? undefined : await uploadFile(env, client, opts.file);
+        const id = file
+          ? await client.messages.sendAttachment(
+              contact.accountId,
+              file.pointer,
+              text.length > 0 ? { caption: text } : {},
+            )
+          : await client.messages.send(contact.accountId, text);
         let network: unknown;
         let received = 0;
         try {
@@ -90,6 +102,9 @@ export function registerMessages(program: Command, state: RunState): void {
           id,
           contact: contact.accountId,
           status,
+          ...(file
+            ? { file: { name: file.pointer.name, size: file.pointer.size, resumedFrom: file.resumedFrom } }
+            : {}),
         });
       });
     });

@@ -4,9 +4,12 @@
  * `views.ts`. Contacts are named like on the command line (`contact`/`to`: a display
  * name, an account id or an id prefix).
  */
-import type { VaultexClient } from '@vaultex/client';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { MAX_TIMER_SECONDS, type VaultexClient } from '@vaultex/client';
 import * as z from 'zod';
-import { describeError, EXIT } from '../errors.js';
+import { mimeOf } from '../commands/attachments.js';
+import { CliError, describeError, EXIT } from '../errors.js';
 import { pickContact } from '../resolve.js';
 import { contactJson, deviceJson, messageJson, safetyJson } from '../views.js';
 import { method, RPC_ERROR, type RpcErrorObject, type RpcMethod } from './json-rpc.js';
@@ -31,6 +34,16 @@ const who = z.string().min(1).max(200);
 const devId = z.number().int().min(1).max(0xffffffff);
 const none = z.object({}).strict();
 const oneContact = z.object({ contact: who }).strict();
+const messageId = z.string().regex(/^[0-9a-f]{32}$/u);
+const timerSeconds = z.number().int().min(0).max(MAX_TIMER_SECONDS);
+
+async function readLocalFile(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch {
+    throw new CliError('USAGE', `Cannot read '${path}': give the path of a readable file.`);
+  }
+}
 
 /** Build the method table of a client. */
 export function createMethods(client: VaultexClient): Record<string, RpcMethod> {
@@ -93,6 +106,31 @@ export function createMethods(client: VaultexClient): Record<string, RpcMethod> 
         return { id, contact: c.accountId };
       },
     ),
+    'messages.sendFile': method(
+      'Upload a file (encrypted, resumable) and send it; the id is returned once it is queued',
+      z.object({ to: who, path: z.string().min(1).max(4096), caption: z.string().min(1).optional() }).strict(),
+      async ({ to, path, caption }) => {
+        const c = await find(to);
+        const data = await readLocalFile(path);
+        const pointer = await client.attachments.upload(data, { name: basename(path), mime: mimeOf(path) });
+        const id = await client.messages.sendAttachment(c.accountId, pointer, caption ? { caption } : {});
+        return { id, contact: c.accountId, size: pointer.size };
+      },
+    ),
+    'attachments.download': method(
+      'Download, verify and write the file of a message (refuses to overwrite unless force)',
+      z.object({ id: messageId, path: z.string().min(1).max(4096), force: z.boolean().optional() }).strict(),
+      async ({ id, path, force }) => {
+        const pointer = await client.attachments.pointerOf(id);
+        const data = await client.attachments.download(pointer);
+        try {
+          await writeFile(path, data, { flag: force ? 'w' : 'wx' });
+        } catch {
+          throw new CliError('USAGE', `Cannot write '${path}' (it exists, or the folder is not writable).`);
+        }
+        return { id, path, name: pointer.name, mime: pointer.mime, size: pointer.size };
+      },
+    ),
     'messages.list': method(
       'Messages with a contact, newest first',
       z
@@ -118,6 +156,38 @@ export function createMethods(client: VaultexClient): Record<string, RpcMethod> 
       'Tell a contact we started or stopped typing',
       z.object({ to: who, started: z.boolean() }).strict(),
       async ({ to, started }) => ({ sent: await client.messages.typing((await find(to)).accountId, started) }),
+    ),
+    'messages.edit': method(
+      'Replace the text of one of our messages, on every device of both sides',
+      z.object({ contact: who, id: messageId, text: z.string().min(1) }).strict(),
+      async ({ contact, id, text }) => {
+        await client.messages.edit(`d:${(await find(contact)).accountId}`, id, text);
+        return { id };
+      },
+    ),
+    'messages.delete': method(
+      'Delete one of our messages for everyone',
+      z.object({ contact: who, id: messageId }).strict(),
+      async ({ contact, id }) => {
+        await client.messages.delete(`d:${(await find(contact)).accountId}`, id);
+        return { id, deleted: true };
+      },
+    ),
+    'messages.react': method(
+      "React to a message ('' removes our reaction)",
+      z.object({ contact: who, id: messageId, emoji: z.string().max(16) }).strict(),
+      async ({ contact, id, emoji }) => {
+        await client.messages.react(`d:${(await find(contact)).accountId}`, id, emoji);
+        return { id, emoji };
+      },
+    ),
+    'messages.setTimer': method(
+      'Set the disappearing-message timer of a conversation in seconds (0: off)',
+      z.object({ contact: who, seconds: timerSeconds }).strict(),
+      async ({ contact, seconds }) => {
+        await client.messages.setTimer(`d:${(await find(contact)).accountId}`, seconds);
+        return { seconds };
+      },
     ),
     'conversations.list': method(
       'Conversations, most recent first',

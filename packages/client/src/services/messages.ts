@@ -5,15 +5,17 @@
  * (`applyIncoming`, run inside the receive transaction).
  */
 import { type DeviceList, equalBytes } from '@vaultex/protocol';
-import { type Content, decodeContent, encodeContent, MAX_TEXT_BYTES, previewOf } from '../content.js';
+import { type Content, decodeContent, encodeContent, MAX_TEXT_BYTES, previewOf, type Reaction } from '../content.js';
 import type { ClientContext } from '../context.js';
 import { ClientError } from '../errors.js';
 import type { ClientEvents, MessageView } from '../events.js';
 import type { ClientStore } from '../storage/client-store.js';
 import type { ContactRecord, ConversationRecord, MessageCursor, MessageRecord } from '../storage/records.js';
+import { type AttachmentPointer, checkPointer } from './attachments.js';
 import { type ContactService, checkAccountId } from './contacts.js';
 import type { DeviceService } from './devices.js';
 import type { OutboxService } from './outbox.js';
+import { isRichContent, type RichService } from './rich.js';
 
 const utf8 = new TextEncoder();
 
@@ -48,8 +50,13 @@ export function directConversation(accountId: string): string {
 /** Turn a stored message into the application's view. */
 export function messageView(rec: MessageRecord, request = false): MessageView {
   let content: Content | undefined;
+  let reactions: readonly Reaction[] = [];
   try {
     content = decodeContent(rec.body);
+    if (content.kind === 'annotated') {
+      reactions = content.reactions;
+      content = decodeContent(content.content);
+    }
   } catch {
     content = undefined;
   }
@@ -63,7 +70,20 @@ export function messageView(rec: MessageRecord, request = false): MessageView {
     receivedAt: rec.receivedAt,
     status: rec.status,
     ...(request ? { request } : {}),
+    ...(rec.editedAt !== undefined ? { editedAt: rec.editedAt } : {}),
+    ...(rec.deletedAt !== undefined ? { deleted: true } : {}),
+    ...(reactions.length > 0 ? { reactions: reactions.map((r) => ({ ...r })) } : {}),
+    ...(rec.expiresAt !== undefined ? { expiresAt: rec.expiresAt } : {}),
   };
+  if (content?.kind === 'attachment') {
+    const a = content.attachment;
+    return {
+      ...base,
+      kind: 'attachment',
+      ...(content.caption !== undefined ? { text: content.caption } : {}),
+      attachment: { name: a.name, mime: a.mime, size: a.size, ...(a.thumbnail ? { thumbnail: a.thumbnail } : {}) },
+    };
+  }
   if (content?.kind === 'text') {
     return { ...base, kind: 'text', text: content.body, ...(content.replyTo ? { replyTo: content.replyTo } : {}) };
   }
@@ -74,6 +94,8 @@ export function messageView(rec: MessageRecord, request = false): MessageView {
 export class MessageService {
   /** Applies group contents ('group-update', 'sender-key'); set by the client. */
   groupContents: ((content: Content, from: IncomingFrom, tx: ClientStore) => Promise<Effects>) | undefined;
+  /** Applies edits, deletes, reactions and timers; set by the client. */
+  rich: RichService | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -115,26 +137,131 @@ export class MessageService {
     });
     const transcript = encodeContent({ kind: 'sent-transcript', id, sentAt, to: accountId, content });
     const conversationId = directConversation(accountId);
-    const record: MessageRecord = {
-      id,
-      conversationId,
-      senderAccountId: ctx.accountId,
-      senderDeviceId: ctx.deviceId,
-      direction: 'out',
-      sentAt,
-      receivedAt: sentAt,
-      body: content,
-      status: 'pending',
-    };
     await ctx.store.transaction(async (tx) => {
+      const timer = (await tx.getConversation(conversationId))?.disappearingSeconds;
+      // The sender's copy starts its timer when sent (the receiver's when read).
+      const record: MessageRecord = {
+        id,
+        conversationId,
+        senderAccountId: ctx.accountId,
+        senderDeviceId: ctx.deviceId,
+        direction: 'out',
+        sentAt,
+        receivedAt: sentAt,
+        body: content,
+        status: 'pending',
+        ...(timer ? { expiresAt: sentAt + timer * 1000 } : {}),
+      };
       await tx.insertMessage(record);
       await this.touchConversation(tx, conversationId, sentAt, text, false);
       // Writing to someone who asked to talk to us accepts the request.
       if (contact.state === 'request') await tx.putContact({ ...contact, state: 'accepted' });
-      await this.outbox.enqueue('message', { to: accountId, content, transcript, messageId: id }, tx);
+      // The relay's copy is bounded by the same timer.
+      const ttl = timer ? { ttlSeconds: timer } : {};
+      await this.outbox.enqueue('message', { to: accountId, content, transcript, messageId: id, ...ttl }, tx);
     });
     this.outbox.kick();
     return id;
+  }
+
+  /**
+   * Send an uploaded file (`attachments.upload`) with an optional caption, like a text:
+   * stored 'pending' and queued in one transaction.
+   * @returns the message id.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND (not a contact), CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   */
+  async sendAttachment(
+    accountId: string,
+    attachment: AttachmentPointer,
+    options: { caption?: string } = {},
+  ): Promise<string> {
+    const { ctx } = this;
+    checkAccountId(accountId);
+    checkPointer(attachment);
+    if (
+      options.caption !== undefined &&
+      (typeof options.caption !== 'string' || utf8.encode(options.caption).length > MAX_TEXT_BYTES)
+    ) {
+      throw new ClientError('INVALID_ARGUMENT', `caption: at most ${MAX_TEXT_BYTES} UTF-8 bytes`);
+    }
+    if (accountId === ctx.accountId) throw new ClientError('INVALID_ARGUMENT', 'accountId: cannot message ourselves');
+    const contact = await ctx.store.getContact(accountId);
+    if (!contact) throw new ClientError('NOT_FOUND', 'not a contact: add them first');
+    if (contact.state === 'blocked') throw new ClientError('CONTACT_BLOCKED', 'the contact is blocked');
+    if (contact.keyChange) {
+      throw new ClientError('UNTRUSTED_IDENTITY', "the contact's identity key changed: accept the change first");
+    }
+    const id = ctx.newId();
+    const sentAt = ctx.nextSentAt();
+    const value: Content = {
+      kind: 'attachment',
+      id,
+      sentAt,
+      attachment,
+      ...(options.caption !== undefined ? { caption: options.caption } : {}),
+    };
+    const content = encodeContent(value);
+    const transcript = encodeContent({ kind: 'sent-transcript', id, sentAt, to: accountId, content });
+    const conversationId = directConversation(accountId);
+    await ctx.store.transaction(async (tx) => {
+      const timer = (await tx.getConversation(conversationId))?.disappearingSeconds;
+      await tx.insertMessage({
+        id,
+        conversationId,
+        senderAccountId: ctx.accountId,
+        senderDeviceId: ctx.deviceId,
+        direction: 'out',
+        sentAt,
+        receivedAt: sentAt,
+        body: content,
+        status: 'pending',
+        ...(timer ? { expiresAt: sentAt + timer * 1000 } : {}),
+      });
+      await this.touchConversation(tx, conversationId, sentAt, previewOf(value), false);
+      if (contact.state === 'request') await tx.putContact({ ...contact, state: 'accepted' });
+      // The relay's copy is bounded by the same timer.
+      const ttl = timer ? { ttlSeconds: timer } : {};
+      await this.outbox.enqueue('message', { to: accountId, content, transcript, messageId: id, ...ttl }, tx);
+    });
+    this.outbox.kick();
+    return id;
+  }
+
+  /**
+   * Replace the text of one of our messages on every device of both sides.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   */
+  edit(conversationId: string, messageId: string, text: string): Promise<void> {
+    return this.richService().edit(conversationId, messageId, text);
+  }
+
+  /**
+   * Delete one of our messages for everyone.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   */
+  delete(conversationId: string, messageId: string): Promise<void> {
+    return this.richService().delete(conversationId, messageId);
+  }
+
+  /**
+   * React to a message; '' removes our reaction.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   */
+  react(conversationId: string, messageId: string, emoji: string): Promise<void> {
+    return this.richService().react(conversationId, messageId, emoji);
+  }
+
+  /**
+   * Set the conversation's disappearing-message timer in seconds (0: off), for both sides.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   */
+  setTimer(conversationId: string, seconds: number): Promise<void> {
+    return this.richService().setTimer(conversationId, seconds);
+  }
+
+  private richService(): RichService {
+    if (!this.rich) throw new ClientError('INVALID_ARGUMENT', 'rich messages are not wired in this client');
+    return this.rich;
   }
 
   /**
@@ -233,8 +360,13 @@ export class MessageService {
     const contact = await ctx.store.getContact(peer);
     const receipts = ctx.profile.settings.readReceipts && contact?.state === 'accepted' && !contact.keyChange;
     await ctx.store.transaction(async (tx) => {
-      for (const m of unread) await tx.updateMessageStatus(m.id, 'read');
       const conv = await tx.getConversation(conversationId);
+      const timer = conv?.disappearingSeconds;
+      for (const m of unread) {
+        await tx.updateMessageStatus(m.id, 'read');
+        // A disappearing message's timer starts when it is read.
+        if (timer && m.expiresAt === undefined) await tx.updateMessage(m.id, { expiresAt: ctx.clock() + timer * 1000 });
+      }
       if (conv && conv.unread !== 0) await tx.putConversation({ ...conv, unread: 0 });
       if (receipts) {
         for (let i = 0; i < unread.length; i += 256) {
@@ -313,6 +445,7 @@ export class MessageService {
     const now = ctx.clock();
     switch (content.kind) {
       case 'text':
+      case 'attachment':
       case 'unsupported': {
         if (own) return effects;
         const contact = await this.senderContact(from, content.kind === 'text' ? content : undefined, tx, effects);
@@ -331,7 +464,7 @@ export class MessageService {
         };
         if (!(await tx.insertMessage(record))) return effects;
         await this.touchConversation(tx, conversationId, content.sentAt, previewOf(content), true);
-        if (contact.state === 'accepted' && content.kind === 'text') {
+        if (contact.state === 'accepted' && (content.kind === 'text' || content.kind === 'attachment')) {
           const receipt = encodeContent({
             kind: 'receipt',
             id: ctx.newId(),
@@ -356,14 +489,31 @@ export class MessageService {
         }
         return effects;
       }
+      case 'edit':
+      case 'delete':
+      case 'reaction':
+      case 'timer': {
+        // Ours arrive as sent transcripts; a stranger's are ignored (no message request for them).
+        if (own || !this.rich || !(await tx.getContact(from.accountId))) return effects;
+        await this.rich.apply(content, from.accountId, directConversation(from.accountId), tx, effects);
+        return effects;
+      }
+      case 'annotated':
+        // Local only: never acted on when it comes from the wire.
+        return effects;
       case 'typing':
         this.emit(effects, 'typing', { accountId: from.accountId, deviceId: from.deviceId, started: content.started });
         return effects;
       case 'sent-transcript': {
         if (!own) return effects;
         const inner = decodeContent(content.content);
-        if (inner.kind !== 'text') return effects;
         const conversationId = directConversation(content.to);
+        if (isRichContent(inner)) {
+          if (this.rich) await this.rich.apply(inner, ctx.accountId, conversationId, tx, effects);
+          return effects;
+        }
+        if (inner.kind !== 'text' && inner.kind !== 'attachment') return effects;
+        const timer = (await tx.getConversation(conversationId))?.disappearingSeconds;
         const record: MessageRecord = {
           id: inner.id,
           conversationId,
@@ -374,6 +524,7 @@ export class MessageService {
           receivedAt: now,
           body: content.content,
           status: 'sent',
+          ...(timer ? { expiresAt: inner.sentAt + timer * 1000 } : {}),
         };
         if (!(await tx.insertMessage(record))) return effects;
         await this.touchConversation(tx, conversationId, inner.sentAt, previewOf(inner), false);

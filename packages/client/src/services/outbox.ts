@@ -17,6 +17,8 @@
  * permanent ones (an untrusted key, a failed transparency proof, an unknown recipient)
  * mark the message 'failed'.
  */
+
+import { MAX_TTL_SECONDS } from '@vaultex/api';
 import { decodeDeviceCertificate, decodeWire, encodeWire, isProtocolError, pad, seal } from '@vaultex/protocol';
 import { decodeContent, encodeContent, MAX_RECEIPT_IDS } from '../content.js';
 import type { ClientContext } from '../context.js';
@@ -51,17 +53,21 @@ export interface OutboxJob {
   readonly messageId?: string;
   /** Envelopes, once encrypted. */
   readonly prepared?: readonly PreparedPart[];
+  /** How long the relay may keep the copies (a disappearing message's timer); the relay's default otherwise. */
+  readonly ttlSeconds?: number;
 }
 
 /** Encode a job as an outbox payload. */
 export function encodeJob(job: OutboxJob): Uint8Array {
+  // Version 2 only adds the relay TTL: jobs without one stay readable by older code.
   return encodeWire([
-    1,
+    job.ttlSeconds === undefined ? 1 : 2,
     job.to,
     job.content,
     job.transcript ?? null,
     job.messageId ?? null,
     job.prepared ? job.prepared.map((p) => [p.account, p.done, p.blobs.map((b) => [b.deviceId, b.blob])]) : null,
+    ...(job.ttlSeconds === undefined ? [] : [job.ttlSeconds]),
   ]);
 }
 
@@ -69,19 +75,21 @@ export function encodeJob(job: OutboxJob): Uint8Array {
 export function decodeJob(bytes: Uint8Array): OutboxJob {
   return decodeWire(bytes, {
     what: 'outbox job',
-    versions: [1],
-    read: (r) => {
+    versions: [1, 2],
+    read: (r, version) => {
       const to = r.string('to', 32);
       const content = r.bytes('content');
       const transcript = r.optionalBytes('transcript');
       const messageId = r.raw('messageId');
       const prepared = r.raw('prepared');
+      const ttlSeconds = version === 2 ? r.uint('ttlSeconds', MAX_TTL_SECONDS) : undefined;
       r.end();
       const job: OutboxJob = {
         to,
         content,
         ...(transcript ? { transcript } : {}),
         ...(typeof messageId === 'string' ? { messageId } : {}),
+        ...(ttlSeconds ? { ttlSeconds } : {}),
       };
       if (prepared === null) return job;
       return { ...job, prepared: readParts(prepared) };
@@ -228,6 +236,8 @@ export class OutboxService {
     let progressed = false;
     for (const rec of records) {
       if (merged.has(rec.id)) continue;
+      // Upload state of an attachment (services/attachments.ts), not something to send.
+      if (rec.kind === 'attachment-upload') continue;
       if (rec.kind === 'group') {
         // Group messages (one blob, many accounts) are sent by the group service, after
         // the pairwise jobs queued before them (our sender key) unless those wait.
@@ -435,7 +445,7 @@ export class OutboxService {
       const contact = part.account === ctx.accountId ? undefined : await ctx.store.getContact(part.account);
       const accessKey = sealedRefused ? undefined : contact?.accessKey;
       try {
-        if (part.blobs.length > 0) await this.transmit(part, accessKey);
+        if (part.blobs.length > 0) await this.transmit(part, accessKey, job.ttlSeconds);
       } catch (e) {
         if (attempt < 3 && isRelayError(e, 'MISMATCHED_DEVICES')) {
           job = await this.repair(rec, job, index);
@@ -485,24 +495,25 @@ export class OutboxService {
     });
   }
 
-  private async transmit(part: PreparedPart, accessKey: Uint8Array | undefined): Promise<void> {
+  private async transmit(part: PreparedPart, accessKey: Uint8Array | undefined, ttlSeconds?: number): Promise<void> {
     const { ctx } = this;
     const messages = part.blobs.map((b) => ({
       blob: b.blob,
       targets: [{ accountId: part.account, deviceIds: [b.deviceId] }],
     }));
     const accessKeys = accessKey ? [{ accountId: part.account, accessKey }] : undefined;
+    const ttl = ttlSeconds ? { ttlSeconds } : {};
     const socket = this.socket;
     if (socket?.online) {
       try {
-        await socket.request({ messages, ...(accessKeys ? { accessKeys } : {}) });
+        await socket.request({ messages, ...ttl, ...(accessKeys ? { accessKeys } : {}) });
         return;
       } catch (e) {
         if (!(e instanceof ClientError) || e.code !== 'NETWORK_ERROR') throw e;
         // The socket dropped mid-send: fall through to HTTP. A duplicate is dropped by the receiver.
       }
     }
-    if (accessKeys) await ctx.relay.sealedSend({ messages, accessKeys });
-    else await ctx.relay.send({ messages }, ctx.tokens);
+    if (accessKeys) await ctx.relay.sealedSend({ messages, accessKeys, ...ttl });
+    else await ctx.relay.send({ messages, ...ttl }, ctx.tokens);
   }
 }

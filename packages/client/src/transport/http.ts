@@ -13,7 +13,10 @@ import {
   type ApiErrorDetail,
   BundleResponse,
   ChallengeResponse,
+  ChunkResponse,
   ConsistencyResponse,
+  CreateAttachmentRequest,
+  CreateAttachmentResponse,
   DeviceListReadRequest,
   DiscoverableRequest,
   DiscoverableResponse,
@@ -44,12 +47,14 @@ export interface FetchResponse {
   readonly status: number;
   readonly ok: boolean;
   text(): Promise<string>;
+  /** Needed only to download attachments. */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }
 
 /** The part of `fetch` the client uses (the global one in Node 20 and browsers fits). */
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string },
+  init: { method: string; headers: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> },
 ) => Promise<FetchResponse>;
 
 /** A refusal by the relay: the API error code, HTTP status and the details it sent. */
@@ -86,6 +91,8 @@ export interface TokenSource {
 
 interface CallOptions {
   readonly body?: unknown;
+  /** A binary body (`application/octet-stream`) instead of JSON. */
+  readonly raw?: Uint8Array<ArrayBuffer>;
   readonly auth?: TokenSource;
   readonly query?: Record<string, string | number | undefined>;
 }
@@ -139,8 +146,11 @@ export class HttpClient {
   ): Promise<z.output<S>> {
     const headers: Record<string, string> = {};
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
+    if (options.raw !== undefined) {
+      body = options.raw;
+      headers['content-type'] = 'application/octet-stream';
+    } else if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }
@@ -173,6 +183,27 @@ export class HttpClient {
     }
     return parsed.data;
   }
+
+  /**
+   * A GET whose answer is binary.
+   * @throws RelayError for a refusal; ClientError NETWORK_ERROR; ClientError INVALID_ARGUMENT
+   *   when the injected fetch cannot read binary bodies.
+   */
+  async getBytes(path: string): Promise<Uint8Array> {
+    let res: FetchResponse;
+    let bytes: Uint8Array | undefined;
+    let text = '';
+    try {
+      res = await this.fetchFn(`${this.baseUrl}${path}`, { method: 'GET', headers: {} });
+      if (res.ok && res.arrayBuffer) bytes = new Uint8Array(await res.arrayBuffer());
+      else text = await res.text();
+    } catch (e) {
+      throw new ClientError('NETWORK_ERROR', `cannot reach the relay (GET ${pathPattern(path)})`, { cause: e });
+    }
+    if (!res.ok) throw relayError(res.status, text);
+    if (!bytes) throw new ClientError('INVALID_ARGUMENT', 'deps.fetch: responses need arrayBuffer() for downloads');
+    return bytes;
+  }
 }
 
 /** The path without ids, for error messages that must not carry identifiers. */
@@ -200,7 +231,12 @@ const P = API_PREFIX;
  * side; the schemas turn them into base64url.
  */
 export class RelayHttp {
-  constructor(readonly http: HttpClient) {}
+  /** The attachment routes. */
+  readonly attachments: AttachmentHttp;
+
+  constructor(readonly http: HttpClient) {
+    this.attachments = new AttachmentHttp(http);
+  }
 
   get baseUrl(): string {
     return this.http.baseUrl;
@@ -344,6 +380,34 @@ export class RelayHttp {
       if (isRelayError(e, 'NOT_FOUND')) return undefined;
       throw e;
     }
+  }
+}
+
+/** The attachment routes (docs/API.md, Attachments). */
+export class AttachmentHttp {
+  constructor(private readonly http: HttpClient) {}
+
+  /** `POST /attachments`. */
+  create(size: number, auth: TokenSource): Promise<CreateAttachmentResponse> {
+    return this.http.call('POST', `${P}/attachments`, CreateAttachmentResponse, {
+      auth,
+      body: enc(CreateAttachmentRequest, { size }),
+    });
+  }
+
+  /** `PUT /attachments/:id/chunks/:index`. */
+  putChunk(id: string, index: number, chunk: Uint8Array<ArrayBuffer>, auth: TokenSource): Promise<ChunkResponse> {
+    return this.http.call('PUT', `${P}/attachments/${id}/chunks/${index}`, ChunkResponse, { auth, raw: chunk });
+  }
+
+  /** `GET /attachments/:id/status`. */
+  status(id: string, auth: TokenSource): Promise<ChunkResponse> {
+    return this.http.call('GET', `${P}/attachments/${id}/status`, ChunkResponse, { auth });
+  }
+
+  /** `GET /attachments/:id` (no token: the id is the capability). */
+  download(id: string): Promise<Uint8Array> {
+    return this.http.getBytes(`${P}/attachments/${id}`);
   }
 }
 

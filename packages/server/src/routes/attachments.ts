@@ -61,6 +61,19 @@ export function attachmentRoutes(app: FastifyInstance, services: Services): void
     return z.encode(ChunkResponse, { received: result.received, complete: result.received === result.size });
   });
 
+  // Lets an uploader resume after a restart or a lost answer: chunks are whole, so the
+  // next index is `received / chunkSize`.
+  app.get(`${API_PREFIX}/attachments/:id/status`, async (req) => {
+    await authenticated(services, req);
+    const { id } = parse(AttachmentParams, req.params, 'path');
+    const attachment = await ctx.storage.getAttachment(fromBase64Url(id)!, ctx.clock());
+    if (!attachment) throw fail('NOT_FOUND', 'no such attachment');
+    return z.encode(ChunkResponse, {
+      received: attachment.received,
+      complete: attachment.received === attachment.size,
+    });
+  });
+
   app.get(`${API_PREFIX}/attachments/:id`, async (req, reply) => {
     ctx.limiters.downloads.enforce(ipKey(services, req));
     const { id } = parse(AttachmentParams, req.params, 'path');
