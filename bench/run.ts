@@ -4,11 +4,13 @@
  * not to be published. Results go to stdout as Markdown, progress to stderr.
  */
 import { availableParallelism, cpus, platform, release } from 'node:os';
+import { clientBenchmark } from './client/client-bench.js';
+import { groupBenchmark } from './client/group-bench.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { protocolBenchmark } from './protocol/protocol-bench.js';
 import { serverBenchmark } from './server/server-bench.js';
 
-const BENCHMARKS: readonly Benchmark[] = [protocolBenchmark, serverBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [protocolBenchmark, serverBenchmark, clientBenchmark, groupBenchmark];
 
 function usage(): string {
   const list = BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.description}`).join('\n');

@@ -18,7 +18,10 @@ const MAX_ENTRIES = 100_000;
 
 /** A short-lived cache of recipients, unknown accounts included. */
 export class RecipientCache {
-  private readonly entries = new Map<string, { readonly value: Recipient | undefined; readonly expires: number }>();
+  private readonly entries = new Map<
+    string,
+    { readonly value: Recipient | undefined; readonly expires: number; verified?: Uint8Array }
+  >();
 
   constructor(
     private readonly storage: Storage,
@@ -48,6 +51,23 @@ export class RecipientCache {
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
     this.entries.set(key, { value, expires: now + this.ttlMs });
     return value;
+  }
+
+  /**
+   * The access key a sealed send to this account last presented successfully, while the
+   * entry is fresh. Held in memory only, for at most the entry's lifetime, and dropped with
+   * it when the account changes: a repeated send compares it (constant time) instead of
+   * hashing again.
+   */
+  verifiedKey(key: string): Uint8Array | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.expires > this.clock() ? hit.verified : undefined;
+  }
+
+  /** Remember an access key that matched the account's stored hash (see {@link verifiedKey}). */
+  rememberVerified(key: string, accessKey: Uint8Array): void {
+    const hit = this.entries.get(key);
+    if (hit && hit.expires > this.clock()) hit.verified = accessKey.slice();
   }
 
   /** Forget an account after a change to its devices, access key or existence. */

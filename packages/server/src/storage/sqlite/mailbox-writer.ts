@@ -178,6 +178,9 @@ export class MailboxWriter {
     if (!worker) return;
     this.worker = undefined;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // An idle worker is unreferenced; without this, a process whose only remaining work is
+    // this close would exit (code 13: unsettled top-level await) before the worker does.
+    worker.ref();
     worker.postMessage({ close: true });
     await exited;
   }
