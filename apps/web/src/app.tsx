@@ -1,7 +1,7 @@
 /** The root: picks the screen for the phase, applies the theme, Esc closes panels. */
 import { useEffect } from 'react';
 import { MainScreen } from './screens/main-screen.js';
-import { Confirm, CreateName, Pin, Restore, Seed, Unlock, Welcome } from './screens/onboarding.js';
+import { Confirm, CreateName, LinkWait, Pin, Restore, Seed, Unlock, Welcome } from './screens/onboarding.js';
 import { boot, setBrowserOnline } from './state/session.js';
 import { useApp } from './state/store.js';
 
@@ -49,6 +49,8 @@ export function App() {
       return <Confirm />;
     case 'unlock':
       return <Unlock />;
+    case 'link':
+      return <LinkWait />;
     case 'main':
       return <MainScreen />;
   }

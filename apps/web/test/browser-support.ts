@@ -30,6 +30,27 @@ export async function buildApp(): Promise<string> {
   return outDir;
 }
 
+/**
+ * Build the test-only history seeder (test/seed) into `<outDir>/seed/`, so the relay serves
+ * it at /seed/index.html on the app's origin (same IndexedDB).
+ */
+export async function buildSeedPage(outDir: string): Promise<void> {
+  await build({
+    configFile: false,
+    root: join(import.meta.dirname, 'seed'),
+    base: '/seed/',
+    logLevel: 'warn',
+    resolve: { conditions: ['@vaultex/source'] },
+    build: {
+      outDir: join(outDir, 'seed'),
+      emptyOutDir: true,
+      target: 'es2022',
+      modulePreload: { polyfill: false },
+      chunkSizeWarningLimit: 2000,
+    },
+  });
+}
+
 /** The relay on a free port, serving `webDir`, data in a temp folder removed on close. */
 export async function startRelay(webDir: string): Promise<StartedServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vaultex-web-data-'));

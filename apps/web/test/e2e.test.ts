@@ -12,7 +12,15 @@ import { gzipSync } from 'node:zlib';
 import type { StartedServer } from '@vaultex/server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, launchChromium, SKIP_BROWSER, seriousViolations, shot, startRelay } from './browser-support.js';
+import {
+  buildApp,
+  buildSeedPage,
+  launchChromium,
+  SKIP_BROWSER,
+  seriousViolations,
+  shot,
+  startRelay,
+} from './browser-support.js';
 
 const T = 30_000;
 
@@ -134,6 +142,7 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
 
   beforeAll(async () => {
     outDir = await buildApp();
+    await buildSeedPage(outDir);
     server = await startRelay(outDir);
     browser = await launchChromium();
     alice = await person(browser, server.url, 'Alice', false);
@@ -312,6 +321,188 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     expect(bob2.pageErrors).toEqual([]);
     await bob2.context.close();
   }, 90_000);
+
+  it('10,000 messages: opens fast, renders only visible rows, scrolls back, and search finds old ones', async () => {
+    const page = alice.page;
+    const account = `abcdef01${'0'.repeat(24)}`;
+    const count = 10_000;
+    const seeder = await alice.context.newPage();
+    await seeder.goto(`/seed/index.html#pin=${alice.pin}&account=${account}&count=${count}`);
+    await seeder.waitForFunction(() => (globalThis as { __seeded?: unknown }).__seeded !== undefined, undefined, {
+      timeout: 120_000,
+    });
+    const seeded = await seeder.evaluate(() => (globalThis as unknown as { __seeded: object }).__seeded);
+    expect(seeded).toMatchObject({ count });
+    await seeder.close();
+    await page.reload();
+    await page.locator('#unlock-pin').fill(alice.pin);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('button', { name: /^abcdef01/u }).waitFor({ timeout: T });
+
+    // Time to open: from the click to the newest message in the DOM and a frame painted.
+    const newest = count.toString(16).padStart(32, '0');
+    const times: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      await page.getByRole('button', { name: /^Bob/u }).click();
+      await bubble(alice, 'out', 'Back after a reload').waitFor();
+      times.push(
+        await page.evaluate(async (id) => {
+          const button = [...document.querySelectorAll<HTMLButtonElement>('button.conversation')].find((b) =>
+            b.querySelector('.conversation-name')?.textContent?.startsWith('abcdef01'),
+          );
+          if (!button) throw new Error('no conversation button');
+          const t0 = performance.now();
+          button.click();
+          await new Promise<void>((resolve, reject) => {
+            const check = () => {
+              if (document.querySelector(`[data-row="${id}"]`)) resolve();
+              else if (performance.now() - t0 > 10_000) reject(new Error('the newest message never showed'));
+              else requestAnimationFrame(check);
+            };
+            check();
+          });
+          await new Promise((r) => requestAnimationFrame(r));
+          return performance.now() - t0;
+        }, newest),
+      );
+    }
+    times.sort((a, b) => a - b);
+    const median = times[2] ?? Number.NaN;
+    console.log(
+      `open 10,000-message conversation: median ${median.toFixed(0)} ms, runs ${times.map((t) => t.toFixed(0)).join(' ')}`,
+    );
+    expect(median).toBeLessThan(300);
+
+    const list = page.getByRole('list', { name: 'Messages' });
+    const loaded = async () => Number(await list.getAttribute('data-count'));
+    const rendered = () => list.locator(':scope > [data-row]').count();
+    // The newest message is in view, at the bottom.
+    // Every third message is ours (the seeder's i % 3 === 0), the newest among them.
+    const last = bubble(alice, 'out', `needle-${count - 1}`);
+    const [box, lastBox] = [await list.boundingBox(), await last.boundingBox()];
+    expect(lastBox && box && lastBox.y + lastBox.height <= box.y + box.height + 1 && lastBox.y >= box.y).toBe(true);
+    await shot(page, '14-long-history');
+    await expectAccessible(alice, 'long history');
+
+    // Scroll-back: each scroll to the top reads the page before; the DOM stays small.
+    let previous = await loaded();
+    expect(previous).toBeLessThan(120);
+    for (let i = 0; i < 4; i++) {
+      await list.evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await expect.poll(loaded, { timeout: T }).toBeGreaterThan(previous);
+      previous = await loaded();
+    }
+    expect(previous).toBeGreaterThanOrEqual(250);
+    expect(await rendered()).toBeLessThan(60);
+    await bubble(alice, 'in', `needle-${count - 200}`).waitFor({ state: 'attached', timeout: T });
+
+    // Search the local history: an old message, then jump to it.
+    const search = page.getByRole('searchbox', { name: 'Search conversations' });
+    await search.fill('needle-4242');
+    const hits = page.getByTestId('message-hit');
+    await hits.filter({ hasText: 'needle-4242' }).waitFor({ timeout: T });
+    expect(await hits.count()).toBe(1);
+    await shot(page, '15-message-search');
+    await expectAccessible(alice, 'message search');
+    await hits.first().click();
+    const found = page.locator('.bubble[aria-current="true"]');
+    await found.filter({ hasText: 'needle-4242' }).waitFor({ timeout: T });
+    const [box2, foundBox] = [await list.boundingBox(), await found.boundingBox()];
+    expect(foundBox && box2 && foundBox.y >= box2.y && foundBox.y < box2.y + box2.height).toBe(true);
+    expect(await loaded()).toBeGreaterThan(count - 4242);
+    expect(await rendered()).toBeLessThan(60);
+    await search.fill('');
+    await shot(page, '16-search-hit');
+  }, 180_000);
+
+  it('links a second browser to Alice by pasting its code; it gets messages sent afterwards; revoke', async () => {
+    const alice2 = await person(browser, server.url, 'Alice', false);
+    await alice2.page.goto('/');
+    await alice2.page.getByRole('button', { name: 'Link to an existing device' }).click();
+    await alice2.page.locator('#pin').fill(alice2.pin);
+    await alice2.page.locator('#pin-again').fill(alice2.pin);
+    await alice2.page.getByRole('button', { name: 'Continue' }).click();
+    const codeBox = alice2.page.getByLabel('Link code');
+    await codeBox.waitFor({ timeout: 60_000 });
+    const code = await codeBox.inputValue();
+    expect(code.length).toBeGreaterThan(20);
+    await shot(alice2.page, '17-link-code');
+    await expectAccessible(alice2, 'link code');
+
+    await alice.page.getByRole('button', { name: 'Devices', exact: true }).click();
+    const devices = alice.page.getByTestId('device');
+    await devices.first().waitFor({ timeout: T });
+    expect(await devices.count()).toBe(1);
+    await alice.page.locator('#link-code').fill(code);
+    await alice.page.getByRole('button', { name: 'Approve device' }).click();
+    await alice.page.getByText('Approved.', { exact: false }).waitFor({ timeout: T });
+    await alice2.page.getByRole('button', { name: 'Contacts and my code' }).waitFor({ timeout: 60_000 });
+    await expect.poll(() => devices.count(), { timeout: T }).toBe(2);
+    await shot(alice.page, '18-devices');
+    await expectAccessible(alice, 'devices');
+    expect(await myUserId(alice2)).toBe(await myUserId(alice));
+
+    // Bob writes after the link: the new browser receives it too.
+    if (!(await bob.page.getByRole('textbox', { name: 'Message' }).isVisible())) {
+      await bob.page.getByRole('button', { name: /^Alice/u }).click();
+    }
+    await sendText(bob, 'Sent after the link');
+    await alice2.page.getByRole('button', { name: /Sent after the link/u }).click({ timeout: T });
+    await bubble(alice2, 'in', 'Sent after the link').waitFor({ timeout: T });
+    await shot(alice2.page, '19-linked-chat');
+
+    // Revoke it from Alice's first browser.
+    await alice.page.getByRole('button', { name: 'Devices', exact: true }).click();
+    await expect.poll(() => devices.count(), { timeout: T }).toBe(2);
+    alice.page.once('dialog', (d) => void d.accept());
+    await devices.filter({ hasNotText: 'this browser' }).getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => devices.count(), { timeout: T }).toBe(1);
+    await alice.page.keyboard.press('Escape');
+    await alice2.context.close();
+  }, 120_000);
+
+  it('settings: name, privacy toggles, discoverability, auto-lock, notifications; wipe a profile', async () => {
+    const page = alice.page;
+    await alice.context.grantPermissions(['notifications']);
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await page.getByLabel('Display name', { exact: true }).fill('Alice A.');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByRole('status').filter({ hasText: 'Name saved.' }).waitFor({ timeout: T });
+    await page.getByLabel('Send read receipts', { exact: true }).uncheck();
+    await page.getByRole('status').filter({ hasText: 'Read receipts off.' }).waitFor({ timeout: T });
+    await page.getByLabel('Let people find me by my display name').check();
+    await page.getByRole('status').filter({ hasText: 'Others can find you' }).waitFor({ timeout: T });
+    await page.getByLabel('Lock after inactivity').selectOption('5');
+    await page.getByLabel('Notify me of new messages (no content shown)').check();
+    await page.getByRole('status').filter({ hasText: 'Notifications on' }).waitFor({ timeout: T });
+    await shot(page, '20-settings');
+    await expectAccessible(alice, 'settings');
+    // Closed and opened again: everything was kept.
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    expect(await page.getByLabel('Display name', { exact: true }).inputValue()).toBe('Alice A.');
+    expect(await page.getByLabel('Send read receipts', { exact: true }).isChecked()).toBe(false);
+    expect(await page.getByLabel('Send typing indicators').isChecked()).toBe(true);
+    expect(await page.getByLabel('Let people find me by my display name').isChecked()).toBe(true);
+    expect(await page.getByLabel('Lock after inactivity').inputValue()).toBe('5');
+    await page.keyboard.press('Escape');
+
+    // Wipe: a throwaway profile is deleted from the browser, back to the welcome screen.
+    const dave = await person(browser, server.url, 'Dave', false);
+    await onboard(dave, false);
+    await dave.page.getByRole('button', { name: 'Settings', exact: true }).click();
+    dave.page.once('dialog', (d) => void d.accept());
+    await dave.page.getByRole('button', { name: 'Wipe this profile' }).click();
+    await dave.page.getByRole('button', { name: 'Create account' }).waitFor({ timeout: T });
+    await dave.page.reload();
+    await dave.page.getByRole('button', { name: 'Create account' }).waitFor({ timeout: T });
+    const names = await dave.page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+    expect(names).not.toContain('vaultex-profile');
+    expect(dave.pageErrors).toEqual([]);
+    await dave.context.close();
+  }, 120_000);
 
   it('raised no CSP violation and no page error', () => {
     expect(alice.cspErrors).toEqual([]);

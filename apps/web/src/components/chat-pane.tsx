@@ -1,11 +1,12 @@
 /** The open conversation: header, bubbles with day separators and ticks, typing, composer. */
 import type { MessageStatus, MessageView } from '@vaultex/client/browser';
-import { type JSX, type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+import { type KeyboardEvent, type ReactNode, useState } from 'react';
 import { clockTime, dayKey, dayLabel, initials } from '../lib/format.js';
-import { acceptKeyChange, select, send, setContactState, typing } from '../state/session.js';
+import { acceptKeyChange, loadOlder, select, send, setContactState, typing } from '../state/session.js';
 import { useApp } from '../state/store.js';
 import { contactName } from './conversation-list.js';
 import { BackIcon, ClockIcon, InfoIcon, SendIcon } from './icons.js';
+import { VirtualList, type VirtualRow } from './virtual-list.js';
 
 const TICKS: Record<MessageStatus, { mark: ReactNode; label: string }> = {
   pending: { mark: <ClockIcon />, label: 'Waiting to send' },
@@ -15,10 +16,15 @@ const TICKS: Record<MessageStatus, { mark: ReactNode; label: string }> = {
   failed: { mark: '!', label: 'Not sent' },
 };
 
-function Bubble({ m }: { m: MessageView }) {
+function Bubble({ m, row, hit }: { m: MessageView; row: string; hit: boolean }) {
   const tick = TICKS[m.status];
   return (
-    <li className={`bubble ${m.direction}`} data-testid={`bubble-${m.direction}`}>
+    <li
+      className={`bubble ${m.direction}${hit ? ' hit' : ''}`}
+      data-testid={`bubble-${m.direction}`}
+      data-row={row}
+      aria-current={hit ? 'true' : undefined}
+    >
       <p className="bubble-text">
         {m.kind === 'text' ? m.text : <em>This message needs a newer version of VAULTEX.</em>}
       </p>
@@ -45,15 +51,9 @@ export function ChatPane() {
   const selected = useApp((s) => s.selected);
   const contacts = useApp((s) => s.contacts);
   const messages = useApp((s) => s.messages);
+  const jumpTo = useApp((s) => s.jumpTo);
   const typingNow = useApp((s) => (s.selected ? s.typing[s.selected] : false));
   const [draft, setDraft] = useState('');
-  const end = useRef<HTMLDivElement>(null);
-  const lastId = messages[messages.length - 1]?.id;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when the newest message changes
-  useEffect(() => {
-    end.current?.scrollIntoView?.({ block: 'end' });
-  }, [lastId, typingNow]);
-
   if (!selected) {
     return (
       <section className="chat empty-chat" aria-label="Chat">
@@ -76,20 +76,26 @@ export function ChatPane() {
       submit();
     }
   };
-  const items: JSX.Element[] = [];
+  const rows: VirtualRow[] = [];
   let day = -1;
   for (const m of messages) {
     const d = dayKey(m.sentAt);
     if (d !== day) {
       day = d;
-      items.push(
-        <li key={`day-${d}`} className="day">
-          {dayLabel(m.sentAt)}
-        </li>,
-      );
+      const key = `day-${d}`;
+      rows.push({
+        key,
+        movable: true,
+        render: () => (
+          <li className="day" data-row={key}>
+            {dayLabel(m.sentAt)}
+          </li>
+        ),
+      });
     }
-    items.push(<Bubble key={m.id} m={m} />);
+    rows.push({ key: m.id, render: () => <Bubble m={m} row={m.id} hit={m.id === jumpTo} /> });
   }
+  const lastIn = [...messages].reverse().find((m) => m.direction === 'in');
   return (
     <section className="chat" aria-label={`Chat with ${name}`}>
       <header className="chat-header">
@@ -138,9 +144,18 @@ export function ChatPane() {
           </button>
         </div>
       )}
-      <ol className="messages" aria-label="Messages" aria-live="polite">
-        {items}
-      </ol>
+      <VirtualList
+        key={selected}
+        rows={rows}
+        label="Messages"
+        className="messages"
+        onNearTop={() => void loadOlder()}
+        focusKey={jumpTo}
+      />
+      {/* The list is windowed, so announce the newest incoming message here instead. */}
+      <p className="sr-only" aria-live="polite">
+        {lastIn?.kind === 'text' ? `${name}: ${lastIn.text}` : ''}
+      </p>
       {typingNow && (
         <p className="typing" data-testid="typing">
           <span className="dots" aria-hidden="true">
@@ -151,7 +166,6 @@ export function ChatPane() {
           {name} is typing
         </p>
       )}
-      <div ref={end} />
       <form
         className="composer"
         onSubmit={(e) => {

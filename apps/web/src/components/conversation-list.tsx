@@ -1,7 +1,8 @@
 /** The sidebar list: conversations and contacts, with preview, time, unread count and a filter. */
 import type { ContactView, ConversationRecord } from '@vaultex/client/browser';
-import { initials, listTime } from '../lib/format.js';
-import { select } from '../state/session.js';
+import { useEffect, useState } from 'react';
+import { clockTime, dayLabel, initials, listTime } from '../lib/format.js';
+import { openHit, type SearchHit, searchMessages, select } from '../state/session.js';
 import { useApp } from '../state/store.js';
 
 /** One row of the list. */
@@ -115,6 +116,67 @@ export function ConversationList() {
           </li>
         ))}
       </ul>
+      <MessageHits query={q} />
     </nav>
+  );
+}
+
+/** Messages matching the search, from the local (decrypted) history; nothing leaves the device. */
+function MessageHits({ query }: { query: string }) {
+  const contacts = useApp((s) => s.contacts);
+  const conversations = useApp((s) => s.conversations);
+  const [hits, setHits] = useState<{ query: string; hits: SearchHit[] } | undefined>(undefined);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: search again when the history changes
+  useEffect(() => {
+    if (query.length < 2) {
+      setHits(undefined);
+      return;
+    }
+    let live = true;
+    // Wait for a pause in typing before reading the whole history.
+    const timer = setTimeout(() => {
+      void searchMessages(query).then((found) => {
+        if (live) setHits({ query, hits: found });
+      });
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [query, conversations]);
+  if (query.length < 2) return null;
+  const byId = new Map(contacts.map((c) => [c.accountId, c]));
+  return (
+    <section className="message-hits" aria-label="Messages found">
+      <h2 className="hits-title">Messages</h2>
+      {!hits ? (
+        <p className="empty">Searching…</p>
+      ) : hits.hits.length === 0 ? (
+        <p className="empty">No message matches.</p>
+      ) : (
+        <ul>
+          {hits.hits.map((h) => (
+            <li key={h.message.id}>
+              <button
+                type="button"
+                className="conversation hit"
+                data-testid="message-hit"
+                onClick={() => void openHit(h)}
+              >
+                <span className="conversation-main">
+                  <span className="conversation-top">
+                    <span className="conversation-name">{contactName(byId.get(h.accountId), h.accountId)}</span>
+                    <span className="conversation-time">
+                      {dayLabel(h.message.sentAt)} {clockTime(h.message.sentAt)}
+                    </span>
+                  </span>
+                  <span className="conversation-preview">{h.message.text}</span>
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }

@@ -27,6 +27,21 @@ export const AddContactIcon = () => (
     <path d="M2 21c0-4 3-6 7-6s7 2 7 6M19 8v6M16 11h6" />
   </Svg>
 );
+/** Linked devices. */
+export const DevicesIcon = () => (
+  <Svg>
+    <rect x="2" y="4" width="14" height="10" rx="1" />
+    <path d="M6 18h6M9 14v4" />
+    <rect x="17" y="8" width="5" height="12" rx="1" />
+  </Svg>
+);
+/** Settings. */
+export const SettingsIcon = () => (
+  <Svg>
+    <circle cx="12" cy="12" r="3" />
+    <path d="M12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M4.9 19.1 7 17M17 7l2.1-2.1" />
+  </Svg>
+);
 /** Contact info. */
 export const InfoIcon = () => (
   <Svg>

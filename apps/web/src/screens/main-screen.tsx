@@ -2,8 +2,10 @@
 import { ChatPane } from '../components/chat-pane.js';
 import { ContactsPanel } from '../components/contacts-panel.js';
 import { ConversationList } from '../components/conversation-list.js';
-import { AddContactIcon, LockIcon, ThemeIcon } from '../components/icons.js';
+import { DevicesPanel } from '../components/devices-panel.js';
+import { AddContactIcon, DevicesIcon, LockIcon, SettingsIcon, ThemeIcon } from '../components/icons.js';
 import { InfoPanel } from '../components/info-panel.js';
+import { SettingsPanel } from '../components/settings-panel.js';
 import { initials } from '../lib/format.js';
 import { lock, setTheme } from '../state/session.js';
 import { type Theme, useApp } from '../state/store.js';
@@ -64,6 +66,24 @@ export function MainScreen() {
           <button
             type="button"
             className="icon"
+            aria-label="Devices"
+            aria-pressed={panel === 'devices'}
+            onClick={() => useApp.setState({ panel: panel === 'devices' ? 'none' : 'devices' })}
+          >
+            <DevicesIcon />
+          </button>
+          <button
+            type="button"
+            className="icon"
+            aria-label="Settings"
+            aria-pressed={panel === 'settings'}
+            onClick={() => useApp.setState({ panel: panel === 'settings' ? 'none' : 'settings' })}
+          >
+            <SettingsIcon />
+          </button>
+          <button
+            type="button"
+            className="icon"
             aria-label={`Theme: ${theme}. Change theme`}
             onClick={() => setTheme(NEXT_THEME[theme])}
           >
@@ -79,6 +99,8 @@ export function MainScreen() {
       <ChatPane />
       {panel === 'info' && <InfoPanel />}
       {panel === 'contacts' && <ContactsPanel />}
+      {panel === 'devices' && <DevicesPanel />}
+      {panel === 'settings' && <SettingsPanel />}
     </div>
   );
 }

@@ -47,6 +47,9 @@ export function Welcome() {
         <button type="button" onClick={() => set({ phase: 'restore', mode: 'restore', error: undefined })}>
           Restore from seed phrase
         </button>
+        <button type="button" onClick={() => set({ phase: 'pin', mode: 'link', error: undefined })}>
+          Link to an existing device
+        </button>
       </div>
     </Card>
   );
@@ -155,6 +158,23 @@ export function Pin() {
           </button>
         </div>
       </form>
+    </Card>
+  );
+}
+
+/** Linking: the code to paste into the existing device, while this browser waits. */
+export function LinkWait() {
+  const code = useApp((s) => s.linkCode);
+  return (
+    <Card title="Link this browser">
+      <p>
+        On a device where you are signed in, open <strong>Devices</strong>, paste this code and approve. This page
+        continues by itself.
+      </p>
+      <textarea className="mono small code" readOnly aria-label="Link code" value={code} rows={4} />
+      <p className="busy" role="status">
+        Waiting for approval…
+      </p>
     </Card>
   );
 }

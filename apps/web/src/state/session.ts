@@ -3,10 +3,14 @@
  * client's events into the store, and the actions the screens call.
  */
 import {
+  browserDeps,
   createBrowserClient,
+  type DeviceInfo,
+  type MessageView,
   openBrowserClient,
+  openIndexedDbStore,
   restoreBrowserClient,
-  type VaultexClient,
+  VaultexClient,
 } from '@vaultex/client/browser';
 import { humanError } from '../lib/errors.js';
 import { type Theme, useApp } from './store.js';
@@ -58,6 +62,8 @@ export async function submitPin(pin: string): Promise<void> {
     localStorage.setItem(PROFILE_FLAG, '1');
     await attach(made.client);
     set({ seedPhrase: made.seedPhrase, phase: 'seed' });
+  } else if (mode === 'link') {
+    await startLink(pin);
   } else {
     const client = await busy('Restoring your account…', async () => {
       await deleteProfile();
@@ -74,6 +80,73 @@ export async function submitPin(pin: string): Promise<void> {
     localStorage.setItem(PROFILE_FLAG, '1');
     await attach(client);
     set({ seedPhrase: '', phase: 'main' });
+  }
+}
+
+/** How long the new browser waits for the existing device to approve the link. */
+const LINK_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Link this browser to an existing account: a fresh profile store under the PIN, a link
+ * code to show, then wait until the existing device approves it (devices panel there).
+ */
+async function startLink(pin: string): Promise<void> {
+  const ready = await busy('Preparing the link…', async () => {
+    await deleteProfile();
+    const store = await openIndexedDbStore({ name: PROFILE, passphrase: pin, argon2: ARGON2 });
+    const request = VaultexClient.createLinkCode({ serverUrl: serverUrl(), deps: browserDeps() });
+    return { store, request };
+  });
+  if (!ready) return;
+  set({ linkCode: ready.request.code, phase: 'link' });
+  try {
+    const client = await VaultexClient.completeLink({
+      store: ready.store,
+      deps: browserDeps(),
+      request: ready.request,
+      timeoutMs: LINK_TIMEOUT_MS,
+    });
+    localStorage.setItem(PROFILE_FLAG, '1');
+    await attach(client);
+    set({ linkCode: '', phase: 'main' });
+  } catch (e) {
+    await ready.store.close().catch(() => undefined);
+    set({ linkCode: '', phase: 'welcome', error: humanError(e) });
+  }
+}
+
+/** This account's devices, fresh from the relay (the cached list when offline). */
+export async function loadDevices(): Promise<DeviceInfo[]> {
+  const client = get().client;
+  if (!client) return [];
+  try {
+    return await client.devices.refresh();
+  } catch {
+    return client.devices.list();
+  }
+}
+
+/** Approve a new device from the code it shows; returns an error message or undefined. */
+export async function approveLink(code: string): Promise<string | undefined> {
+  const client = get().client;
+  if (!client) return 'Not signed in.';
+  try {
+    await client.devices.approveLink(code.trim());
+    return undefined;
+  } catch (e) {
+    return humanError(e);
+  }
+}
+
+/** Revoke another of our devices; returns an error message or undefined. */
+export async function revokeDevice(deviceId: number): Promise<string | undefined> {
+  const client = get().client;
+  if (!client) return 'Not signed in.';
+  try {
+    await client.devices.revoke(deviceId);
+    return undefined;
+  } catch (e) {
+    return humanError(e);
   }
 }
 
@@ -108,13 +181,98 @@ export function refresh(): Promise<void> {
       if (!client) return;
       const [contacts, conversations] = await Promise.all([client.contacts.list(), client.messages.conversations()]);
       const selected = get().selected;
-      const messages = selected ? (await client.messages.list(`d:${selected}`, { limit: 200 })).reverse() : [];
-      set({ contacts, conversations, messages });
+      const latest = selected ? await client.messages.list(`d:${selected}`, { limit: PAGE }) : [];
+      // Still the same conversation: keep the older pages already loaded (scroll-back).
+      const kept = get().selected === selected ? get().messages : [];
+      set({ contacts, conversations, messages: mergeMessages(kept, latest) });
+      if (kept.length === 0) set({ hasOlder: latest.length === PAGE });
     } while (again);
   })().finally(() => {
     refreshing = undefined;
   });
   return refreshing;
+}
+
+/** Messages per page read from the store (the newest on open, then older ones on scroll-up). */
+const PAGE = 50;
+
+function byPosition(a: MessageView, b: MessageView): number {
+  return a.sentAt - b.sentAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** `current` updated with `fresh` (newer statuses win), oldest first, without duplicates. */
+export function mergeMessages(current: readonly MessageView[], fresh: readonly MessageView[]): MessageView[] {
+  if (fresh.length === 0) return [...current];
+  const byId = new Map(current.map((m) => [m.id, m]));
+  for (const m of fresh) byId.set(m.id, m);
+  return [...byId.values()].sort(byPosition);
+}
+
+let loadingOlder = false;
+
+/** Scroll-back: read the page before the oldest loaded message of the open conversation. */
+export async function loadOlder(limit = PAGE): Promise<void> {
+  const { client, selected, messages, hasOlder } = get();
+  const oldest = messages[0];
+  if (!client || !selected || !oldest || !hasOlder || loadingOlder) return;
+  loadingOlder = true;
+  try {
+    const page = await client.messages.list(`d:${selected}`, {
+      limit,
+      before: { sentAt: oldest.sentAt, id: oldest.id },
+    });
+    if (get().selected !== selected) return;
+    set({ messages: mergeMessages(get().messages, page), hasOlder: page.length === limit });
+  } catch (e) {
+    set({ notice: humanError(e) });
+  } finally {
+    loadingOlder = false;
+  }
+}
+
+/** One hit of the message search. */
+export interface SearchHit {
+  readonly accountId: string;
+  readonly message: MessageView;
+}
+
+/**
+ * Search the decrypted history in the local store: every conversation, newest first, read
+ * page by page through the client (nothing leaves the device). Case-insensitive substring.
+ */
+export async function searchMessages(query: string, max = 50): Promise<SearchHit[]> {
+  const client = get().client;
+  const needle = query.trim().toLowerCase();
+  if (!client || needle.length < 2) return [];
+  const hits: SearchHit[] = [];
+  for (const conv of get().conversations) {
+    if (!conv.id.startsWith('d:')) continue;
+    let before: { sentAt: number; id: string } | undefined;
+    for (;;) {
+      const page = await client.messages.list(conv.id, { limit: 1000, ...(before ? { before } : {}) });
+      for (const m of page) {
+        if (m.kind === 'text' && m.text?.toLowerCase().includes(needle)) {
+          hits.push({ accountId: conv.id.slice(2), message: m });
+          if (hits.length >= max) return hits;
+        }
+      }
+      const last = page[page.length - 1];
+      if (page.length < 1000 || !last) break;
+      before = { sentAt: last.sentAt, id: last.id };
+    }
+  }
+  return hits;
+}
+
+/** Open a search hit: its conversation, scrolled back as far as the message, which is marked. */
+export async function openHit(hit: SearchHit): Promise<void> {
+  await select(hit.accountId);
+  while (!get().messages.some((m) => m.id === hit.message.id) && get().hasOlder && get().selected === hit.accountId) {
+    const before = get().messages.length;
+    await loadOlder(1000);
+    if (get().messages.length === before) break;
+  }
+  set({ jumpTo: hit.message.id });
 }
 
 const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -126,6 +284,7 @@ async function attach(client: VaultexClient): Promise<void> {
   };
   client.on('message', ({ message }) => {
     onChange();
+    if (message.direction === 'in') notifyIncoming();
     if (message.direction === 'in' && message.conversationId === `d:${get().selected}` && document.hasFocus()) {
       void client.messages.markRead(message.conversationId).then(onChange);
     }
@@ -159,6 +318,7 @@ async function attach(client: VaultexClient): Promise<void> {
     if (code === 'RATE_LIMITED') set({ notice: humanError(error) });
   });
   client.start();
+  armAutoLock();
   await refresh();
 }
 
@@ -176,7 +336,13 @@ export async function setBrowserOnline(online: boolean): Promise<void> {
 
 /** Open a conversation. */
 export async function select(accountId: string | undefined): Promise<void> {
-  set({ selected: accountId, messages: [], panel: get().panel === 'contacts' ? 'none' : get().panel });
+  set({
+    selected: accountId,
+    messages: [],
+    hasOlder: false,
+    jumpTo: undefined,
+    panel: get().panel === 'contacts' ? 'none' : get().panel,
+  });
   await refresh();
   const client = get().client;
   if (client && accountId && get().conversations.some((c) => c.id === `d:${accountId}` && c.unread > 0)) {
@@ -266,4 +432,105 @@ export async function lock(): Promise<void> {
   set({ client: undefined, me: undefined, contacts: [], conversations: [], messages: [], selected: undefined });
   await client?.close();
   set({ phase: 'unlock', panel: 'none' });
+}
+
+/** Change the display name or the read-receipt and typing settings (synced to our devices). */
+export async function saveProfile(changes: {
+  displayName?: string;
+  readReceipts?: boolean;
+  typingIndicators?: boolean;
+}): Promise<string | undefined> {
+  const client = get().client;
+  if (!client) return 'Not signed in.';
+  try {
+    await client.updateProfile(changes);
+    set({ me: client.id() });
+    return undefined;
+  } catch (e) {
+    return humanError(e);
+  }
+}
+
+/** Be findable by display name on the relay (opt-in), or stop. */
+export async function setDiscoverable(enabled: boolean): Promise<string | undefined> {
+  const client = get().client;
+  if (!client) return 'Not signed in.';
+  try {
+    await client.discovery.set(enabled, client.profile.displayName || undefined);
+    return undefined;
+  } catch (e) {
+    return humanError(e);
+  }
+}
+
+const AUTO_LOCK_KEY = 'vaultex.autolock';
+const NOTIFY_KEY = 'vaultex.notify';
+
+/** Minutes without activity before the app locks itself; 0 = never. */
+export function autoLockMinutes(): number {
+  const v = Number(localStorage.getItem(AUTO_LOCK_KEY) ?? '15');
+  return Number.isFinite(v) && v >= 0 ? v : 15;
+}
+
+/** Change the auto-lock timeout. */
+export function setAutoLockMinutes(minutes: number): void {
+  localStorage.setItem(AUTO_LOCK_KEY, String(minutes));
+  armAutoLock();
+}
+
+let lastActivity = Date.now();
+let autoLockTimer: ReturnType<typeof setInterval> | undefined;
+const touch = () => {
+  lastActivity = Date.now();
+};
+
+function armAutoLock(): void {
+  clearInterval(autoLockTimer);
+  lastActivity = Date.now();
+  for (const event of ['pointerdown', 'keydown', 'wheel'] as const)
+    window.addEventListener(event, touch, { passive: true });
+  autoLockTimer = setInterval(() => {
+    const minutes = autoLockMinutes();
+    if (get().phase === 'main' && minutes > 0 && Date.now() - lastActivity > minutes * 60_000) void lock();
+  }, 10_000);
+}
+
+/** Browser notifications are on (opt-in) and allowed. */
+export function notificationsOn(): boolean {
+  return (
+    localStorage.getItem(NOTIFY_KEY) === '1' && 'Notification' in globalThis && Notification.permission === 'granted'
+  );
+}
+
+/** Opt in to notifications (asks the browser) or out; returns whether they are on. */
+export async function setNotifications(on: boolean): Promise<boolean> {
+  if (!on || !('Notification' in globalThis)) {
+    localStorage.removeItem(NOTIFY_KEY);
+    return false;
+  }
+  const permission = await Notification.requestPermission();
+  if (permission === 'granted') localStorage.setItem(NOTIFY_KEY, '1');
+  return notificationsOn();
+}
+
+/** A new message while the page is hidden: a notification that never carries its content. */
+function notifyIncoming(): void {
+  if (!document.hidden || !notificationsOn()) return;
+  try {
+    new Notification('VAULTEX', { body: 'New message', tag: 'vaultex-message', icon: '/icon.svg' });
+  } catch {
+    // Some platforms only allow notifications from a service worker: the in-app unread count remains.
+  }
+}
+
+/** Delete this browser's profile (keys and history) and start over. The account itself stays. */
+export async function wipeProfile(): Promise<void> {
+  const client = get().client;
+  clearInterval(autoLockTimer);
+  set({ client: undefined, me: undefined, contacts: [], conversations: [], messages: [], selected: undefined });
+  await client?.close().catch(() => undefined);
+  await deleteProfile();
+  localStorage.removeItem(PROFILE_FLAG);
+  localStorage.removeItem(NOTIFY_KEY);
+  set({ phase: 'welcome', panel: 'none' });
 }

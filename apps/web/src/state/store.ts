@@ -10,10 +10,20 @@ import type {
 import { create } from 'zustand';
 
 /** Which screen is shown. */
-export type Phase = 'loading' | 'welcome' | 'create-name' | 'restore' | 'pin' | 'seed' | 'confirm' | 'unlock' | 'main';
+export type Phase =
+  | 'loading'
+  | 'welcome'
+  | 'create-name'
+  | 'restore'
+  | 'pin'
+  | 'seed'
+  | 'confirm'
+  | 'unlock'
+  | 'link'
+  | 'main';
 
 /** The side panel of the main screen. */
-export type Panel = 'none' | 'info' | 'contacts';
+export type Panel = 'none' | 'info' | 'contacts' | 'devices' | 'settings';
 
 /** Colour theme; 'system' follows prefers-color-scheme. */
 export type Theme = 'system' | 'light' | 'dark';
@@ -22,7 +32,9 @@ export type Theme = 'system' | 'light' | 'dark';
 export interface AppState {
   phase: Phase;
   /** What the PIN step finishes. */
-  mode: 'create' | 'restore';
+  mode: 'create' | 'restore' | 'link';
+  /** The code this browser shows while it waits to be linked to an existing device. */
+  linkCode: string;
   displayName: string;
   /** The seed phrase typed on the restore screen, or shown once after creation. */
   seedPhrase: string;
@@ -36,6 +48,10 @@ export interface AppState {
   selected: string | undefined;
   /** Messages of the open conversation, oldest first. */
   messages: MessageView[];
+  /** The open conversation has messages older than the loaded ones. */
+  hasOlder: boolean;
+  /** A message to scroll to and mark (a search hit). */
+  jumpTo: string | undefined;
   typing: Record<string, boolean>;
   connection: ConnectionState;
   browserOnline: boolean;
@@ -54,6 +70,7 @@ const storedTheme = (): Theme => {
 export const useApp = create<AppState>(() => ({
   phase: 'loading',
   mode: 'create',
+  linkCode: '',
   displayName: '',
   seedPhrase: '',
   busy: undefined,
@@ -64,6 +81,8 @@ export const useApp = create<AppState>(() => ({
   conversations: [],
   selected: undefined,
   messages: [],
+  hasOlder: false,
+  jumpTo: undefined,
   typing: {},
   connection: 'offline',
   browserOnline: globalThis.navigator?.onLine ?? true,
