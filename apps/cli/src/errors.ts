@@ -40,6 +40,7 @@ export const CLI_ERROR_CODES = {
   AMBIGUOUS_CONTACT: 'Several contacts match the name or id prefix given.',
   UNKNOWN_DEVICE: 'No device of the account has the id given.',
   NOT_SENT: 'The message is queued but the relay has not confirmed it yet.',
+  MIGRATION_FAILED: 'Copying a relay database into PostgreSQL failed; nothing was written.',
 } as const;
 
 /** A CLI error code. */
@@ -53,6 +54,7 @@ const CLI_EXIT: Record<CliErrorCode, ExitCode> = {
   AMBIGUOUS_CONTACT: EXIT.USAGE,
   UNKNOWN_DEVICE: EXIT.NOT_FOUND,
   NOT_SENT: EXIT.NETWORK,
+  MIGRATION_FAILED: EXIT.REFUSED,
 };
 
 /** A failure the CLI detects; its message already says what to do next. */

@@ -11,7 +11,7 @@ import { registerDaemon } from './commands/daemon.js';
 import { registerDevices } from './commands/devices.js';
 import { registerMessages } from './commands/messages.js';
 import { registerRich } from './commands/rich.js';
-import { registerServe } from './commands/serve.js';
+import { registerMigrate, registerServe } from './commands/serve.js';
 import { describeError, EXIT, type ExitCode } from './errors.js';
 
 const EPILOG = `
@@ -55,6 +55,7 @@ export function createProgram(state: RunState): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   registerServe(program, state);
+  registerMigrate(program);
   registerAccount(program, state);
   registerContacts(program, state);
   registerMessages(program, state);

@@ -156,3 +156,35 @@ export function registerServe(program: Command, state: RunState): void {
       env.out.result('Relay stopped.', { event: 'stopped' });
     });
 }
+
+/**
+ * `vaultex migrate`: move a single-node relay from SQLite to PostgreSQL. The copy is one
+ * PostgreSQL transaction (all or nothing) and refuses a target that already holds data;
+ * stop the relay first so nothing is accepted during the copy (docs/OPERATIONS.md).
+ */
+export function registerMigrate(program: Command): void {
+  program
+    .command('migrate')
+    .summary('copy a SQLite relay database into PostgreSQL')
+    .description(
+      "Copy every row of a stopped relay's SQLite database into an empty PostgreSQL database, in one " +
+        'transaction: it lands whole or not at all. Then start the relay with --database-url. ' +
+        'Prints one JSON line with the rows copied per table.',
+    )
+    .requiredOption('--from <sqlite>', 'the SQLite database, e.g. sqlite:./data/vaultex.db')
+    .requiredOption('--to <url>', 'the PostgreSQL database, e.g. postgres://vaultex@localhost:5432/vaultex')
+    .action(async (opts: { from: string; to: string }) => {
+      const { runMigrate } = await import('@vaultex/server');
+      // runMigrate prints the result or the reason itself; the error here only sets the exit code.
+      const code = await runMigrate(['--from', opts.from, '--to', opts.to]);
+      if (code === 2) {
+        throw new CliError('USAGE', 'Give --from sqlite:<path> and --to postgres://<user>@<host>:<port>/<db>.');
+      }
+      if (code !== 0) {
+        throw new CliError(
+          'MIGRATION_FAILED',
+          'The migration failed and wrote nothing (reason above). Fix it, empty the target database if needed, and run it again.',
+        );
+      }
+    });
+}
