@@ -5,6 +5,7 @@
 import { nobleProvider } from '@vaultex/protocol';
 import { VaultexClient } from '../client.js';
 import type { ClientDeps, ClientOptions } from '../context.js';
+import { openWithStore } from '../open-with-store.js';
 import type { StoreKdfParams } from '../storage/passphrase-key.js';
 import type { WebSocketConstructor } from '../transport/socket.js';
 import { openIndexedDbStore } from './indexeddb-store.js';
@@ -47,13 +48,10 @@ function common(input: BrowserProfileInput) {
  * @throws ClientError WRONG_PASSPHRASE, NO_PROFILE, STORAGE_FAILED.
  */
 export async function openBrowserClient(input: BrowserProfileInput): Promise<VaultexClient> {
-  const s = await store(input);
-  try {
-    return await VaultexClient.open({ store: s, ...common(input) });
-  } catch (e) {
-    await s.close();
-    throw e;
-  }
+  return openWithStore(
+    () => store(input),
+    (s) => VaultexClient.open({ store: s, ...common(input) }),
+  );
 }
 
 /**
@@ -63,18 +61,16 @@ export async function openBrowserClient(input: BrowserProfileInput): Promise<Vau
 export async function createBrowserClient(
   input: BrowserProfileInput & { readonly serverUrl: string; readonly displayName?: string },
 ): Promise<{ client: VaultexClient; seedPhrase: string }> {
-  const s = await store(input);
-  try {
-    return await VaultexClient.create({
-      store: s,
-      serverUrl: input.serverUrl,
-      ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
-      ...common(input),
-    });
-  } catch (e) {
-    await s.close();
-    throw e;
-  }
+  return openWithStore(
+    () => store(input),
+    (s) =>
+      VaultexClient.create({
+        store: s,
+        serverUrl: input.serverUrl,
+        ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+        ...common(input),
+      }),
+  );
 }
 
 /**
@@ -88,17 +84,15 @@ export async function restoreBrowserClient(
     readonly displayName?: string;
   },
 ): Promise<VaultexClient> {
-  const s = await store(input);
-  try {
-    return await VaultexClient.restore({
-      store: s,
-      serverUrl: input.serverUrl,
-      seedPhrase: input.seedPhrase,
-      ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
-      ...common(input),
-    });
-  } catch (e) {
-    await s.close();
-    throw e;
-  }
+  return openWithStore(
+    () => store(input),
+    (s) =>
+      VaultexClient.restore({
+        store: s,
+        serverUrl: input.serverUrl,
+        seedPhrase: input.seedPhrase,
+        ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+        ...common(input),
+      }),
+  );
 }

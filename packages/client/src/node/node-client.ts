@@ -6,6 +6,7 @@ import { nodeProvider } from '@vaultex/protocol/node';
 import WebSocket from 'ws';
 import { VaultexClient } from '../client.js';
 import type { ClientDeps, ClientOptions } from '../context.js';
+import { openWithStore } from '../open-with-store.js';
 import type { LinkRequest } from '../provisioning.js';
 import type { StoreKdfParams } from '../storage/passphrase-key.js';
 import type { WebSocketConstructor } from '../transport/socket.js';
@@ -49,13 +50,10 @@ function common(input: NodeProfileInput) {
  * @throws ClientError WRONG_PASSPHRASE, NO_PROFILE.
  */
 export async function openNodeClient(input: NodeProfileInput): Promise<VaultexClient> {
-  const s = await store(input);
-  try {
-    return await VaultexClient.open({ store: s, ...common(input) });
-  } catch (e) {
-    await s.close();
-    throw e;
-  }
+  return openWithStore(
+    () => store(input),
+    (s) => VaultexClient.open({ store: s, ...common(input) }),
+  );
 }
 
 /**
@@ -65,18 +63,16 @@ export async function openNodeClient(input: NodeProfileInput): Promise<VaultexCl
 export async function createNodeClient(
   input: NodeProfileInput & { readonly serverUrl: string; readonly displayName?: string },
 ): Promise<{ client: VaultexClient; seedPhrase: string }> {
-  const s = await store(input);
-  try {
-    return await VaultexClient.create({
-      store: s,
-      serverUrl: input.serverUrl,
-      ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
-      ...common(input),
-    });
-  } catch (e) {
-    await s.close();
-    throw e;
-  }
+  return openWithStore(
+    () => store(input),
+    (s) =>
+      VaultexClient.create({
+        store: s,
+        serverUrl: input.serverUrl,
+        ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+        ...common(input),
+      }),
+  );
 }
 
 /**
@@ -86,19 +82,17 @@ export async function createNodeClient(
 export async function restoreNodeClient(
   input: NodeProfileInput & { readonly serverUrl: string; readonly seedPhrase: string; readonly displayName?: string },
 ): Promise<VaultexClient> {
-  const s = await store(input);
-  try {
-    return await VaultexClient.restore({
-      store: s,
-      serverUrl: input.serverUrl,
-      seedPhrase: input.seedPhrase,
-      ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
-      ...common(input),
-    });
-  } catch (e) {
-    await s.close();
-    throw e;
-  }
+  return openWithStore(
+    () => store(input),
+    (s) =>
+      VaultexClient.restore({
+        store: s,
+        serverUrl: input.serverUrl,
+        seedPhrase: input.seedPhrase,
+        ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+        ...common(input),
+      }),
+  );
 }
 
 /**
@@ -108,16 +102,14 @@ export async function restoreNodeClient(
 export async function linkNodeClient(
   input: NodeProfileInput & { readonly request: LinkRequest; readonly timeoutMs?: number },
 ): Promise<VaultexClient> {
-  const s = await store(input);
-  try {
-    return await VaultexClient.completeLink({
-      store: s,
-      request: input.request,
-      ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
-      ...common(input),
-    });
-  } catch (e) {
-    await s.close();
-    throw e;
-  }
+  return openWithStore(
+    () => store(input),
+    (s) =>
+      VaultexClient.completeLink({
+        store: s,
+        request: input.request,
+        ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
+        ...common(input),
+      }),
+  );
 }
