@@ -12,10 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { describe, it } from 'vitest';
 import { PostgresStorage } from '../src/storage/postgres/postgres-storage.js';
-
-const requireAll = process.env.VAULTEX_REQUIRE_ALL !== undefined;
+import { describeRequiring } from './scale-support.js';
 
 /** The PostgreSQL binaries directory (newest version installed), if any. */
 export const pgBin: string | undefined = (() => {
@@ -38,18 +36,7 @@ const repoRoot = join(import.meta.dirname, '..', '..', '..');
  */
 export function describeWithBinaries(name: string, body: () => void): void {
   const missing = [...(pgBin ? [] : ['postgresql']), ...(existsSync(redisServer) ? [] : ['redis-server'])];
-  if (missing.length === 0) describe(name, body);
-  else if (requireAll) {
-    describe(name, () => {
-      it('has its services', () => {
-        throw new Error(`VAULTEX_REQUIRE_ALL is set but ${missing.join(' and ')} is not installed`);
-      });
-    });
-  } else {
-    describe.skip(name, () => {
-      it(`needs ${missing.join(' and ')}`, () => {});
-    });
-  }
+  describeRequiring(name, missing, body);
 }
 
 /** A free loopback TCP port (bound once, then released). */
