@@ -200,8 +200,12 @@ describe('rich messages: edit, delete, reactions, disappearing', () => {
       isClientError(e, 'INVALID_ARGUMENT'),
     );
     await expect(alice1.messages.setTimer(toBob, -1)).rejects.toSatisfy((e) => isClientError(e, 'INVALID_ARGUMENT'));
-    await expect(alice1.messages.edit(`g:${'00'.repeat(16)}`, '00'.repeat(16), 'x')).rejects.toSatisfy((e) =>
+    await expect(alice1.messages.edit(`x:${'00'.repeat(16)}`, '00'.repeat(16), 'x')).rejects.toSatisfy((e) =>
       isClientError(e, 'INVALID_ARGUMENT'),
+    );
+    // Groups are supported (client-groups-rich.test.ts); an unknown one is not found.
+    await expect(alice1.messages.edit(`g:${'00'.repeat(16)}`, '00'.repeat(16), 'x')).rejects.toSatisfy((e) =>
+      isClientError(e, 'NOT_FOUND'),
     );
     await expect(alice1.messages.delete(toBob, '00'.repeat(16))).rejects.toSatisfy((e) =>
       isClientError(e, 'NOT_FOUND'),

@@ -10,7 +10,8 @@
  * - A group message is `groupEncrypt(pad(content))`, stored ONCE on the relay with every
  *   member device as a target (authenticated send: the relay learns the sender, a known
  *   metadata limit, see docs/CLIENT.md). It is encrypted when queued, so a retry after a
- *   crash sends the very same bytes.
+ *   crash sends the very same bytes (group-outbox.ts). Texts, replies, attachments, edits,
+ *   deletes, reactions and timers all take this path; group-messages.ts applies them.
  * - A group message whose sender key has not arrived yet is kept in memory and retried
  *   when that sender's distribution arrives.
  */
@@ -18,9 +19,7 @@ import {
   bytesToHex,
   createDistributionMessage,
   createSenderKey,
-  decodeWire,
   deserializeSenderKeyState,
-  encodeWire,
   groupDecrypt,
   groupEncrypt,
   hexToBytes,
@@ -36,7 +35,7 @@ import {
 } from '@vaultex/protocol';
 import { type Content, decodeContent, encodeContent, MAX_TEXT_BYTES, previewOf } from '../content.js';
 import type { ClientContext } from '../context.js';
-import { ClientError, isClientError } from '../errors.js';
+import { ClientError } from '../errors.js';
 import type { GroupView } from '../events.js';
 import {
   checkTransition,
@@ -54,14 +53,20 @@ import {
   verifyGroupState,
 } from '../group-state.js';
 import type { ClientStore } from '../storage/client-store.js';
-import type { MessageRecord, OutboxRecord } from '../storage/records.js';
-import { backoffDelay, OUTBOX_BACKOFF } from '../transport/backoff.js';
-import { isRelayError, RelayError } from '../transport/http.js';
+import type { OutboxRecord } from '../storage/records.js';
 import type { DeliveredMessage } from '../transport/socket.js';
+import { type AttachmentPointer, checkPointer } from './attachments.js';
 import { checkAccountId } from './contacts.js';
 import type { DeviceService } from './devices.js';
-import { type Effects, type IncomingFrom, messageView } from './messages.js';
-import { isPermanentFailure, type OutboxService } from './outbox.js';
+import { applyGroupContent, groupConversation, touchGroup } from './group-messages.js';
+import { encodeGroupJob, type GroupJobOutcome, processGroupJob } from './group-outbox.js';
+import type { Effects, IncomingFrom } from './messages.js';
+import type { OutboxService } from './outbox.js';
+import { relayTtlSeconds } from './retention.js';
+import type { RichService } from './rich.js';
+
+export { groupConversation } from './group-messages.js';
+export type { GroupJobOutcome } from './group-outbox.js';
 
 /**
  * The group record lives in the store's opaque sender-key table under this reserved
@@ -70,21 +75,10 @@ import { isPermanentFailure, type OutboxService } from './outbox.js';
  */
 const RECORD_ACCOUNT = '0'.repeat(32);
 const RECORD_DEVICE = 1;
-/** Most targets in one relay send (the API's MAX_TARGETS_PER_SEND) and device ids per target entry. */
-const TARGETS_PER_SEND = 1024;
-const DEVICES_PER_TARGET = 64;
 /** Group messages waiting for their sender key, per sender device; the oldest are dropped beyond this. */
 const MAX_PENDING = 200;
 
 const utf8 = new TextEncoder();
-
-/** Outcome of one group outbox job. */
-export type GroupJobOutcome = 'done' | 'retry' | 'failed' | 'wait';
-
-/** The conversation id of a group. */
-export function groupConversation(groupId: string): string {
-  return `g:${groupId}`;
-}
 
 function checkGroupId(value: unknown): string {
   if (typeof value !== 'string' || !/^[0-9a-f]{32}$/u.test(value)) {
@@ -100,29 +94,11 @@ function checkTitle(value: unknown): string {
   return value;
 }
 
-function encodeGroupJob(groupId: string, messageId: string, blob: Uint8Array): Uint8Array {
-  return encodeWire([1, hexToBytes(groupId), hexToBytes(messageId), blob]);
-}
-
-function decodeGroupJob(bytes: Uint8Array): { groupId: string; messageId: string; blob: Uint8Array } {
-  return decodeWire(bytes, {
-    what: 'group job',
-    versions: [1],
-    read: (r) => {
-      const job = {
-        groupId: bytesToHex(r.bytes('groupId', 16)),
-        messageId: bytesToHex(r.bytes('messageId', 16)),
-        blob: r.bytes('blob', { min: 1 }),
-      };
-      r.end();
-      return job;
-    },
-  });
-}
-
 /** Groups of one client. */
 export class GroupService {
   private readonly pending = new Map<string, DeliveredMessage[]>();
+  /** Applies edits, deletes, reactions and timers received in groups; set by the client. */
+  rich: RichService | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -226,64 +202,135 @@ export class GroupService {
   }
 
   /**
-   * Send a text to a group. Our sender key goes first to members that lack it; the
-   * message is encrypted once and queued (status 'pending', then 'sent').
+   * Send a text to a group, optionally as a reply to an earlier message. Our sender key goes
+   * first to members that lack it; the message is encrypted once and queued (status
+   * 'pending', then 'sent').
    * @returns the message id.
    * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, GROUP_FORBIDDEN (not a member).
    */
-  async send(groupId: string, text: string): Promise<string> {
+  async send(groupId: string, text: string, options: { replyTo?: string } = {}): Promise<string> {
     const { ctx } = this;
     if (typeof text !== 'string' || text.length === 0 || utf8.encode(text).length > MAX_TEXT_BYTES) {
       throw new ClientError('INVALID_ARGUMENT', `text: 1..${MAX_TEXT_BYTES} UTF-8 bytes`);
     }
-    await this.loadAsMember(groupId);
-    const withOwn = this.devices.otherDeviceIds().length > 0;
+    if (options.replyTo !== undefined) checkAccountId(options.replyTo, 'replyTo');
     const id = ctx.newId();
     const sentAt = ctx.nextSentAt();
-    const content = encodeContent({ kind: 'text', id, sentAt, body: text });
+    return this.sendMessage(groupId, {
+      kind: 'text',
+      id,
+      sentAt,
+      body: text,
+      ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
+    });
+  }
+
+  /**
+   * Send an uploaded file (`attachments.upload`) to a group, with an optional caption, like
+   * a text.
+   * @returns the message id.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, GROUP_FORBIDDEN (not a member).
+   */
+  async sendAttachment(
+    groupId: string,
+    attachment: AttachmentPointer,
+    options: { caption?: string } = {},
+  ): Promise<string> {
+    const { ctx } = this;
+    checkPointer(attachment);
+    if (
+      options.caption !== undefined &&
+      (typeof options.caption !== 'string' || utf8.encode(options.caption).length > MAX_TEXT_BYTES)
+    ) {
+      throw new ClientError('INVALID_ARGUMENT', `caption: at most ${MAX_TEXT_BYTES} UTF-8 bytes`);
+    }
+    return this.sendMessage(groupId, {
+      kind: 'attachment',
+      id: ctx.newId(),
+      sentAt: ctx.nextSentAt(),
+      attachment,
+      ...(options.caption !== undefined ? { caption: options.caption } : {}),
+    });
+  }
+
+  /**
+   * Check that we are a member of a group.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, GROUP_FORBIDDEN.
+   */
+  async checkMember(groupId: string): Promise<void> {
+    await this.loadAsMember(groupId);
+  }
+
+  /** Store a text or attachment of ours as 'pending' and queue it, in one transaction. */
+  private async sendMessage(groupId: string, value: Extract<Content, { kind: 'text' | 'attachment' }>) {
+    const { ctx } = this;
+    await this.loadAsMember(groupId);
+    const content = encodeContent(value);
+    const conversationId = groupConversation(groupId);
     await ctx.store.transaction(async (tx) => {
-      const rec = (await this.load(groupId, tx))!;
-      let own = await this.ownKey(groupId, tx);
-      if (!own) {
-        own = createSenderKey(hexToBytes(groupId), ctx.provider, ctx.random);
-      }
-      const recipients = rec.state.members.map((m) => m.accountId).filter((a) => a !== ctx.accountId);
-      if (withOwn) recipients.push(ctx.accountId);
-      const missing = recipients.filter((a) => !rec.distributedTo.includes(a));
-      if (missing.length > 0) {
-        const distribution = createDistributionMessage(own);
-        for (const to of missing) {
-          const c = encodeContent({ kind: 'sender-key', id: ctx.newId(), sentAt, groupId, distribution });
-          await this.outbox.enqueue('control', { to, content: c }, tx);
-        }
-        await this.save({ ...rec, distributedTo: [...rec.distributedTo, ...missing] }, tx);
-      }
-      const blob = groupEncrypt(own, pad(content), ctx.provider);
-      await tx.putSenderKey(groupId, ctx.accountId, ctx.deviceId, serializeSenderKeyState(own));
-      const record: MessageRecord = {
-        id,
-        conversationId: groupConversation(groupId),
+      const rec = await this.loadAsMember(groupId, tx);
+      const conv = await tx.getConversation(conversationId);
+      const timer = conv?.disappearingSeconds;
+      // Our copy's timer starts when sent (a member's when read), as in direct conversations.
+      await tx.insertMessage({
+        id: value.id,
+        conversationId,
         senderAccountId: ctx.accountId,
         senderDeviceId: ctx.deviceId,
         direction: 'out',
-        sentAt,
-        receivedAt: sentAt,
+        sentAt: value.sentAt,
+        receivedAt: value.sentAt,
         body: content,
         status: 'pending',
-      };
-      await tx.insertMessage(record);
-      await this.touch(tx, rec.state, sentAt, text, false);
-      await tx.enqueueOutbox({
-        id: ctx.newId(),
-        createdAt: ctx.nextOutboxAt(),
-        attempts: 0,
-        nextAttemptAt: ctx.clock(),
-        kind: 'group',
-        payload: encodeGroupJob(groupId, id, blob),
+        ...(timer ? { expiresAt: value.sentAt + timer * 1000 } : {}),
       });
+      await touchGroup(tx, rec.state, value.sentAt, previewOf(value), false);
+      // The relay's copy is bounded by the same timer.
+      await this.queue(groupId, value.id, content, tx, relayTtlSeconds(conv));
     });
     this.outbox.kick();
-    return id;
+    return value.id;
+  }
+
+  /**
+   * Encrypt an encoded content once with our sender key and queue it for every member
+   * device and our other devices, inside the caller's transaction `tx` (kick the outbox
+   * after it commits). Members that lack our current sender key get it first, pairwise.
+   * Also used for edits, deletes, reactions and timers (rich.ts).
+   * @throws ClientError NOT_FOUND, GROUP_FORBIDDEN (not a member).
+   */
+  async queue(
+    groupId: string,
+    messageId: string,
+    content: Uint8Array,
+    tx: ClientStore,
+    ttlSeconds?: number,
+  ): Promise<void> {
+    const { ctx } = this;
+    const rec = await this.loadAsMember(groupId, tx);
+    let own = await this.ownKey(groupId, tx);
+    if (!own) own = createSenderKey(hexToBytes(groupId), ctx.provider, ctx.random);
+    const recipients = rec.state.members.map((m) => m.accountId).filter((a) => a !== ctx.accountId);
+    if (this.devices.otherDeviceIds().length > 0) recipients.push(ctx.accountId);
+    const missing = recipients.filter((a) => !rec.distributedTo.includes(a));
+    if (missing.length > 0) {
+      const distribution = createDistributionMessage(own);
+      for (const to of missing) {
+        const c = encodeContent({ kind: 'sender-key', id: ctx.newId(), sentAt: ctx.clock(), groupId, distribution });
+        await this.outbox.enqueue('control', { to, content: c }, tx);
+      }
+      await this.save({ ...rec, distributedTo: [...rec.distributedTo, ...missing] }, tx);
+    }
+    const blob = groupEncrypt(own, pad(content), ctx.provider);
+    await tx.putSenderKey(groupId, ctx.accountId, ctx.deviceId, serializeSenderKeyState(own));
+    await tx.enqueueOutbox({
+      id: ctx.newId(),
+      createdAt: ctx.nextOutboxAt(),
+      attempts: 0,
+      nextAttemptAt: ctx.clock(),
+      kind: 'group',
+      payload: encodeGroupJob({ groupId, messageId, blob, ...(ttlSeconds ? { ttlSeconds } : {}) }),
+    });
   }
 
   /**
@@ -318,44 +365,8 @@ export class GroupService {
    * Send one queued group message (called by the outbox worker in creation order).
    * 'wait' while a pairwise job to a member (our sender key) is waiting to be retried.
    */
-  async processJob(rec: OutboxRecord, waiting: ReadonlySet<string>): Promise<GroupJobOutcome> {
-    const { ctx } = this;
-    let job: ReturnType<typeof decodeGroupJob>;
-    try {
-      job = decodeGroupJob(rec.payload);
-    } catch (error) {
-      ctx.emitter.emit('error', { error, context: 'outbox: unreadable group job dropped' });
-      await ctx.store.removeOutbox(rec.id);
-      return 'failed';
-    }
-    try {
-      const group = await this.load(job.groupId);
-      if (!group || !memberOf(group.state, ctx.accountId)) {
-        throw new ClientError('GROUP_FORBIDDEN', 'no longer a member of the group');
-      }
-      const accounts = group.state.members.map((m) => m.accountId).filter((a) => a !== ctx.accountId);
-      if (accounts.some((a) => waiting.has(a))) return 'wait';
-      await this.transmit(job.blob, accounts);
-      const moved = await ctx.store.transaction(async (tx) => {
-        await tx.removeOutbox(rec.id);
-        return tx.updateMessageStatus(job.messageId, 'sent');
-      });
-      if (moved) this.emitStatus(job, 'sent');
-      return 'done';
-    } catch (error) {
-      if (isPermanentFailure(error) || isClientError(error, 'GROUP_FORBIDDEN')) {
-        const moved = await ctx.store.transaction(async (tx) => {
-          await tx.removeOutbox(rec.id);
-          return tx.updateMessageStatus(job.messageId, 'failed');
-        });
-        if (moved) this.emitStatus(job, 'failed', error);
-        return 'failed';
-      }
-      const retryAfter = error instanceof RelayError && error.retryAfter !== undefined ? error.retryAfter * 1000 : 0;
-      const delay = Math.max(retryAfter, backoffDelay(rec.attempts, OUTBOX_BACKOFF, ctx.random));
-      await ctx.store.rescheduleOutbox(rec.id, rec.attempts + 1, ctx.clock() + delay);
-      return 'retry';
-    }
+  processJob(rec: OutboxRecord, waiting: ReadonlySet<string>): Promise<GroupJobOutcome> {
+    return processGroupJob(this.ctx, this.devices, (groupId) => this.load(groupId), rec, waiting);
   }
 
   // --- changes -------------------------------------------------------------------------
@@ -513,22 +524,7 @@ export class GroupService {
         await tx.putSenderKey(groupId, source.accountId, source.deviceId, serializeSenderKeyState(state));
         const raw = unpad(plain);
         const content = decodeContent(raw);
-        if (content.kind !== 'text') return [];
-        const record: MessageRecord = {
-          id: content.id,
-          conversationId: groupConversation(groupId),
-          senderAccountId: source.accountId,
-          senderDeviceId: source.deviceId,
-          direction: own ? 'out' : 'in',
-          sentAt: content.sentAt,
-          receivedAt: ctx.clock(),
-          body: raw,
-          status: own ? 'sent' : 'delivered',
-        };
-        if (!(await tx.insertMessage(record))) return [];
-        await this.touch(tx, rec.state, content.sentAt, previewOf(content), !own);
-        const view = messageView(record);
-        return [() => ctx.emitter.emit('message', { message: view })];
+        return (await applyGroupContent(ctx, this.rich, tx, rec.state, content, raw, source)).events;
       });
     } catch (e) {
       if (missingKey || isProtocolError(e, 'NO_SENDER_KEY')) {
@@ -556,51 +552,6 @@ export class GroupService {
     this.pending.set(key, list);
   }
 
-  // --- sending ---------------------------------------------------------------------------
-
-  /** Send one blob to every device of `accounts` and our other devices, 1,024 targets per stored copy. */
-  private async transmit(blob: Uint8Array, accounts: readonly string[]): Promise<void> {
-    const { ctx } = this;
-    const refresh = new Set<string>();
-    for (let attempt = 0; ; attempt++) {
-      const targets: { accountId: string; deviceIds: number[] }[] = [];
-      for (const accountId of [...accounts, ctx.accountId]) {
-        const ids = await this.devices.devicesOf(accountId, refresh.has(accountId));
-        for (let i = 0; i < ids.length; i += DEVICES_PER_TARGET) {
-          targets.push({ accountId, deviceIds: ids.slice(i, i + DEVICES_PER_TARGET) });
-        }
-      }
-      try {
-        let batch: typeof targets = [];
-        let count = 0;
-        for (const t of targets) {
-          if (count + t.deviceIds.length > TARGETS_PER_SEND) {
-            await ctx.relay.send({ messages: [{ blob, targets: batch }] }, ctx.tokens);
-            batch = [];
-            count = 0;
-          }
-          batch.push(t);
-          count += t.deviceIds.length;
-        }
-        if (batch.length > 0) await ctx.relay.send({ messages: [{ blob, targets: batch }] }, ctx.tokens);
-        return;
-      } catch (e) {
-        if (attempt >= 3 || !isRelayError(e, 'MISMATCHED_DEVICES')) throw e;
-        // A resend of a batch that got through is dropped by the receivers (seen content id).
-        for (const d of (e as RelayError).mismatchedDevices ?? []) refresh.add(d.accountId);
-      }
-    }
-  }
-
-  private emitStatus(job: { groupId: string; messageId: string }, status: 'sent' | 'failed', error?: unknown): void {
-    this.ctx.emitter.emit('message-status', {
-      id: job.messageId,
-      conversationId: groupConversation(job.groupId),
-      status,
-      ...(error === undefined ? {} : { error }),
-    });
-  }
-
   // --- helpers -------------------------------------------------------------------------------
 
   private async checkContacts(accountIds: readonly string[]): Promise<void> {
@@ -621,8 +572,8 @@ export class GroupService {
     await tx.putSenderKey(rec.state.groupId, RECORD_ACCOUNT, RECORD_DEVICE, encodeGroupRecord(rec));
   }
 
-  private async loadAsMember(groupId: string): Promise<GroupRecord> {
-    const rec = await this.load(checkGroupId(groupId));
+  private async loadAsMember(groupId: string, tx: ClientStore = this.ctx.store): Promise<GroupRecord> {
+    const rec = await this.load(checkGroupId(groupId), tx);
     if (!rec) throw new ClientError('NOT_FOUND', 'no such group');
     if (!memberOf(rec.state, this.ctx.accountId)) throw new ClientError('GROUP_FORBIDDEN', 'not a member');
     return rec;
@@ -637,27 +588,6 @@ export class GroupService {
   private async ownKey(groupId: string, tx: ClientStore): Promise<SenderKeyState | undefined> {
     const bytes = await tx.getSenderKey(groupId, this.ctx.accountId, this.ctx.deviceId);
     return bytes ? deserializeSenderKeyState(bytes) : undefined;
-  }
-
-  private async touch(tx: ClientStore, state: GroupState, at: number, preview: string, incoming: boolean) {
-    const id = groupConversation(state.groupId);
-    const conv = await tx.getConversation(id);
-    await tx.putConversation(
-      conv
-        ? {
-            ...conv,
-            ...(at >= conv.lastMessageAt ? { lastMessageAt: at, lastMessagePreview: preview.slice(0, 200) } : {}),
-            unread: conv.unread + (incoming ? 1 : 0),
-          }
-        : {
-            id,
-            kind: 'group',
-            title: state.title,
-            lastMessageAt: at,
-            lastMessagePreview: preview.slice(0, 200),
-            unread: incoming ? 1 : 0,
-          },
-    );
   }
 
   private reject(effects: Effects, groupId: string, from: string, reason: string): void {

@@ -1,8 +1,10 @@
 /**
- * Rich messages in direct conversations: edit, delete for everyone, reactions and the
- * disappearing-message timer. Each is a small content that goes to the peer's devices with
- * a sent transcript to our other devices (the outbox, as for texts), and is applied to the
- * local store the same way on every device, so all of them converge. Only the original
+ * Rich messages: edit, delete for everyone, reactions and the disappearing-message timer,
+ * in direct conversations and groups. Each is a small content; in a direct conversation it
+ * goes to the peer's devices with a sent transcript to our other devices (the outbox, as for
+ * texts), in a group through the group's sender key to every member device and ours (as for
+ * group texts). It is applied to the local store the same way on every device, so all of
+ * them converge. Only the original
  * sender's edits and deletes are honoured; reactions are kept inside the stored body
  * (the local `annotated` content), so no store schema change was needed.
  */
@@ -21,6 +23,7 @@ import { ClientError } from '../errors.js';
 import type { ClientStore } from '../storage/client-store.js';
 import type { ConversationRecord, MessageRecord } from '../storage/records.js';
 import { checkAccountId } from './contacts.js';
+import type { GroupService } from './groups.js';
 import { type Effects, messageView } from './messages.js';
 import type { OutboxService } from './outbox.js';
 
@@ -72,25 +75,31 @@ async function refreshPreview(tx: ClientStore, conversationId: string): Promise<
   await tx.putConversation(preview ? { ...rest, lastMessagePreview: preview } : rest);
 }
 
-/** The peer of a direct conversation id. */
-function peerOf(conversationId: unknown): string {
-  if (typeof conversationId !== 'string' || !/^d:[0-9a-f]{32}$/u.test(conversationId)) {
-    throw new ClientError('INVALID_ARGUMENT', 'conversationId: d:<accountId> (groups are not supported yet)');
+/** Where a conversation's rich contents go: a direct peer or a group. */
+type Target = { readonly kind: 'direct'; readonly peer: string } | { readonly kind: 'group'; readonly groupId: string };
+
+function targetOf(conversationId: unknown): Target {
+  if (typeof conversationId !== 'string' || !/^[dg]:[0-9a-f]{32}$/u.test(conversationId)) {
+    throw new ClientError('INVALID_ARGUMENT', 'conversationId: d:<accountId> or g:<groupId>');
   }
-  return conversationId.slice(2);
+  const id = conversationId.slice(2);
+  return conversationId.startsWith('d:') ? { kind: 'direct', peer: id } : { kind: 'group', groupId: id };
 }
 
 /** Edits, deletes, reactions and timers. */
 export class RichService {
+  /** Sends rich contents to groups; set by the client. */
+  groups: GroupService | undefined;
+
   constructor(
     private readonly ctx: ClientContext,
     private readonly outbox: OutboxService,
   ) {}
 
   /**
-   * Replace the text of one of our messages, on every device of both sides.
+   * Replace the text of one of our messages, on every device of both sides (every member's in a group).
    * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN (not ours, deleted, not a text),
-   *   CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   *   CONTACT_BLOCKED, UNTRUSTED_IDENTITY (direct), GROUP_FORBIDDEN (a group we are not in).
    */
   async edit(conversationId: string, messageId: string, text: string): Promise<void> {
     if (typeof text !== 'string' || text.length === 0 || utf8.encode(text).length > MAX_TEXT_BYTES) {
@@ -106,8 +115,9 @@ export class RichService {
   }
 
   /**
-   * Delete one of our messages for everyone: its text is wiped on every device of both sides.
-   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   * Delete one of our messages for everyone: its text is wiped on every device of every side.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED,
+   *   UNTRUSTED_IDENTITY (direct), GROUP_FORBIDDEN (a group we are not in).
    */
   async delete(conversationId: string, messageId: string): Promise<void> {
     await this.perform(conversationId, messageId, (id, sentAt, target) => ({ kind: 'delete', id, sentAt, target }));
@@ -115,7 +125,8 @@ export class RichService {
 
   /**
    * React to a message (ours or theirs); an empty emoji removes our reaction.
-   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN (deleted), CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN (deleted), CONTACT_BLOCKED,
+   *   UNTRUSTED_IDENTITY (direct), GROUP_FORBIDDEN (a group we are not in).
    */
   async react(conversationId: string, messageId: string, emoji: string): Promise<void> {
     if (typeof emoji !== 'string' || emoji.length > MAX_REACTION_LENGTH) {
@@ -131,21 +142,23 @@ export class RichService {
   }
 
   /**
-   * Set the conversation's disappearing-message timer (0 turns it off), for both sides.
-   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   * Set the conversation's disappearing-message timer (0 turns it off), for both sides (in a
+   * group: for every member; any member may set it).
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, CONTACT_BLOCKED, UNTRUSTED_IDENTITY (direct),
+   *   GROUP_FORBIDDEN (a group we are not in).
    */
   async setTimer(conversationId: string, seconds: number): Promise<void> {
     if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > MAX_TIMER_SECONDS) {
       throw new ClientError('INVALID_ARGUMENT', `seconds: 0..${MAX_TIMER_SECONDS}`);
     }
     const { ctx } = this;
-    const peer = peerOf(conversationId);
-    await this.checkPeer(peer);
+    const target = targetOf(conversationId);
+    await this.checkTarget(target);
     const content: RichContent = { kind: 'timer', id: ctx.newId(), sentAt: ctx.nextSentAt(), seconds };
     const effects: Effects = { events: [], kickOutbox: true };
     await ctx.store.transaction(async (tx) => {
       await this.apply(content, ctx.accountId, conversationId, tx, effects);
-      await this.queue(peer, content, tx);
+      await this.queueTo(target, content, tx);
     });
     this.outbox.kick();
     for (const e of effects.events) e();
@@ -167,7 +180,7 @@ export class RichService {
       const conv = await tx.getConversation(conversationId);
       const { disappearingSeconds: _old, ...rest }: ConversationRecord = conv ?? {
         id: conversationId,
-        kind: 'direct',
+        kind: conversationId.startsWith('g:') ? 'group' : 'direct',
         lastMessageAt: content.sentAt,
         unread: 0,
       };
@@ -245,9 +258,9 @@ export class RichService {
     make: (id: string, sentAt: number, target: string) => RichContent,
   ): Promise<void> {
     const { ctx } = this;
-    const peer = peerOf(conversationId);
+    const to = targetOf(conversationId);
     checkAccountId(messageId, 'messageId');
-    await this.checkPeer(peer);
+    await this.checkTarget(to);
     const content = make(ctx.newId(), ctx.nextSentAt(), messageId);
     const effects: Effects = { events: [], kickOutbox: true };
     await ctx.store.transaction(async (tx) => {
@@ -261,10 +274,15 @@ export class RichService {
         throw new ClientError('MESSAGE_FORBIDDEN', 'only texts can be edited');
       }
       await this.apply(content, ctx.accountId, conversationId, tx, effects);
-      await this.queue(peer, content, tx);
+      await this.queueTo(to, content, tx);
     });
     this.outbox.kick();
     for (const e of effects.events) e();
+  }
+
+  private async queueTo(target: Target, content: RichContent, tx: ClientStore): Promise<void> {
+    if (target.kind === 'direct') return this.queue(target.peer, content, tx);
+    await this.groupService().queue(target.groupId, content.id, encodeContent(content), tx);
   }
 
   /** Queue a rich content for the peer's devices, with a transcript for our other devices. */
@@ -280,7 +298,15 @@ export class RichService {
     await this.outbox.enqueue('message', { to: peer, content: bytes, transcript }, tx);
   }
 
-  private async checkPeer(peer: string): Promise<void> {
+  private groupService(): GroupService {
+    if (!this.groups) throw new ClientError('INVALID_ARGUMENT', 'groups are not wired in this client');
+    return this.groups;
+  }
+
+  /** Direct: a contact, not blocked, no pending key change. Group: we are a member. */
+  private async checkTarget(target: Target): Promise<void> {
+    if (target.kind === 'group') return this.groupService().checkMember(target.groupId);
+    const peer = target.peer;
     const contact = await this.ctx.store.getContact(peer);
     if (!contact) throw new ClientError('NOT_FOUND', 'not a contact');
     if (contact.state === 'blocked') throw new ClientError('CONTACT_BLOCKED', 'the contact is blocked');
