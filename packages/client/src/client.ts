@@ -10,7 +10,9 @@ import { ClientError } from './errors.js';
 import { type ClientEventHandler, type ClientEventName, type DeviceInfo, Emitter } from './events.js';
 import { createLinkRequest, type LinkRequest } from './provisioning.js';
 import { completeLink, createAccount, restoreAccount } from './services/account.js';
+import { ArchiveService } from './services/archive.js';
 import { AttachmentService } from './services/attachments.js';
+import { type BackupExportOptions, exportProfileBackup, importProfileBackup } from './services/backup.js';
 import { ContactService, DiscoveryService } from './services/contacts.js';
 import { DeviceService } from './services/devices.js';
 import { GroupService } from './services/groups.js';
@@ -63,6 +65,16 @@ export interface DevicesApi {
   approveLink(code: string): Promise<number>;
 }
 
+/** Local encrypted backups of the whole profile (restore with {@link VaultexClient.importBackup}). */
+export interface BackupApi {
+  /**
+   * Everything this device holds (keys, sessions, contacts, groups, conversations, messages,
+   * outbox) encrypted under `password` (protocol backup format: Argon2id + AES-256-GCM).
+   * @throws InvalidArgumentError (protocol) for an empty password or bad KDF costs.
+   */
+  export(password: string, options?: BackupExportOptions): Promise<Uint8Array>;
+}
+
 /** A VAULTEX account on this device. */
 export class VaultexClient {
   /** Contacts: add, list, accept, block, unblock, key changes, safety numbers. */
@@ -73,10 +85,14 @@ export class VaultexClient {
   readonly messages: MessageService;
   /** Our devices. */
   readonly devices: DevicesApi;
-  /** Groups: create, rename, add, remove, leave, list, get, send. */
+  /** Groups: create, rename, add, remove, leave, list, get, send, sendAttachment. */
   readonly groups: GroupService;
   /** Encrypted files: upload (resumable), download (verified), the file of a message. */
   readonly attachments: AttachmentService;
+  /** Local encrypted backup of the whole profile. */
+  readonly backup: BackupApi;
+  /** The encrypted history archive on the relay (conversations with retention 'history'). */
+  readonly archive: ArchiveService;
 
   readonly #ctx: ClientContext;
   readonly #emitter: Emitter;
@@ -92,6 +108,7 @@ export class VaultexClient {
   #lastMaintain = 0;
 
   private constructor(ctx: ClientContext, emitter: Emitter) {
+    const options = ctx.options;
     this.#ctx = ctx;
     this.#emitter = emitter;
     const trust = new TrustService(ctx);
@@ -109,7 +126,14 @@ export class VaultexClient {
     this.messages.rich = this.#rich;
     this.#receiver = new Receiver(ctx, sessions, devices, trust, this.messages, this.#outbox);
     this.groups = new GroupService(ctx, this.#outbox, devices);
+    this.groups.rich = this.#rich;
+    this.#rich.groups = this.groups;
     this.attachments = new AttachmentService(ctx);
+    this.backup = {
+      export: (password, options) =>
+        exportProfileBackup(ctx.store, ctx.provider, ctx.random, ctx.clock(), password, options),
+    };
+    this.archive = new ArchiveService(ctx, options.archiveCodeKdf ? { codeKdf: options.archiveCodeKdf } : {});
     this.messages.groupContents = (content, from, tx) => this.groups.applyIncoming(content, from, tx);
     this.#receiver.groupMessages = (m) => this.groups.onStored(m);
     this.#outbox.groupJobs = (rec, waiting) => this.groups.processJob(rec, waiting);
@@ -167,6 +191,20 @@ export class VaultexClient {
       ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
     });
     return VaultexClient.build(input.store, input.deps, profile, input.options);
+  }
+
+  /**
+   * Restore a profile backup (`client.backup.export`) into an EMPTY store and open it. The
+   * device keeps the identity it had when the backup was made: do not keep using the original
+   * profile after restoring its backup elsewhere (both would share one device id).
+   * @throws BackupDecryptionError (protocol, BACKUP_DECRYPTION_FAILED) for a wrong password or
+   *   a damaged file; ClientError BACKUP_INVALID, PROFILE_EXISTS. Nothing is written on failure.
+   */
+  static async importBackup(input: ClientInput & { readonly backup: Uint8Array; readonly password: string }) {
+    const deps = resolveDeps(input.deps);
+    if (!(input.backup instanceof Uint8Array)) throw new ClientError('INVALID_ARGUMENT', 'backup: bytes');
+    await importProfileBackup(input.store, deps.provider, input.backup, input.password);
+    return VaultexClient.open(input);
   }
 
   /**

@@ -45,6 +45,8 @@ export interface ClientOptions {
   readonly keepaliveMs?: number;
   /** Name of this device in the device list. */
   readonly deviceName?: string;
+  /** Argon2id cost of history-archive backup codes (default t 2, m 19 MiB, p 1); tests lower it. */
+  readonly archiveCodeKdf?: { readonly t: number; readonly m: number; readonly p: number };
 }
 
 /** Resolved dependencies. */

@@ -49,6 +49,13 @@ export const CLIENT_ERROR_CODES = {
   ATTACHMENT_CORRUPT:
     'A downloaded attachment failed its integrity check (a segment tag, its length or its hash): it was altered or truncated, and nothing of it was returned.',
   ATTACHMENT_TOO_LARGE: "A file is larger than the relay's attachment limit.",
+  // Backups and the history archive
+  BACKUP_INVALID:
+    'A backup opened with its password but does not hold a VAULTEX profile this version can read; nothing was written.',
+  ARCHIVE_CORRUPT:
+    'The history archive or one of its key envelopes is malformed, of an unknown version, or does not decrypt with its key.',
+  BACKUP_CODE_REJECTED: 'No unused backup code of the archive matches this code (mistyped, or already used).',
+  ARCHIVE_NOT_SET_UP: 'The account has no history archive keys yet: run `archive.setup()` on one of its devices first.',
 } as const;
 
 /** A code from the registry. */

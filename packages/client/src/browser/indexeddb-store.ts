@@ -8,7 +8,14 @@
  * Argon2id runs on the calling thread (about a second with the default cost); an app
  * that must stay responsive opens the store from a worker.
  */
-import { type CryptoProvider, nobleProvider, type RandomSource, systemRandom, utf8ToBytes } from '@vaultex/protocol';
+import {
+  type Argon2Params,
+  type CryptoProvider,
+  nobleProvider,
+  type RandomSource,
+  systemRandom,
+  utf8ToBytes,
+} from '@vaultex/protocol';
 import { ClientError, isClientError } from '../errors.js';
 import { type ClientStore, SCHEMA_VERSION } from '../storage/client-store.js';
 import {
@@ -16,6 +23,7 @@ import {
   checkPassphrase,
   DEFAULT_STORE_KDF_PARAMS,
   derivePassphraseKey,
+  STORE_KEY_LENGTH,
   STORE_SALT_LENGTH,
   type StoreKdfParams,
 } from '../storage/passphrase-key.js';
@@ -40,6 +48,12 @@ export interface IndexedDbStoreOptions {
   readonly indexedDB?: IDBFactory;
   /** The matching key-range class; default `globalThis.IDBKeyRange`. */
   readonly IDBKeyRange?: typeof IDBKeyRange;
+  /**
+   * An asynchronous Argon2id for the store key (e.g. one running in a Web Worker so the page
+   * stays responsive); it receives the NFKC-normalised UTF-8 passphrase and must return
+   * `params.dkLen` bytes. Default: the provider's `argon2id` on the calling thread.
+   */
+  readonly argon2id?: (password: Uint8Array, salt: Uint8Array, params: Argon2Params) => Promise<Uint8Array>;
 }
 
 /** The meta record that tells how to derive the key. */
@@ -71,7 +85,7 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions): Promis
   const db = await openDatabase(env);
   try {
     const meta = await readOrCreateMeta(db, params, random);
-    const key = derivePassphraseKey(provider, passphrase, meta.salt, meta.params);
+    const key = await deriveKey(o.argon2id, provider, passphrase, meta.salt, meta.params);
     const cipher = RecordCipher.fromPassphraseKey(provider, random, key);
     key.fill(0);
     await checkPassphraseKey(db, cipher);
@@ -79,6 +93,30 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions): Promis
   } catch (e) {
     db.close();
     throw e;
+  }
+}
+
+type AsyncArgon2id = (password: Uint8Array, salt: Uint8Array, params: Argon2Params) => Promise<Uint8Array>;
+
+/** The store key, through the caller's asynchronous Argon2id when given (same input, same key). */
+async function deriveKey(
+  hook: unknown,
+  provider: CryptoProvider,
+  passphrase: string,
+  salt: Uint8Array,
+  params: StoreKdfParams,
+): Promise<Uint8Array> {
+  if (hook === undefined) return derivePassphraseKey(provider, passphrase, salt, params);
+  if (typeof hook !== 'function') throw invalidArgument('options.argon2id', 'expected a function');
+  const pw = utf8ToBytes(passphrase.normalize('NFKC'));
+  try {
+    const key: unknown = await (hook as AsyncArgon2id)(pw, salt, { ...params, dkLen: STORE_KEY_LENGTH });
+    if (!(key instanceof Uint8Array) || key.length !== STORE_KEY_LENGTH) {
+      throw invalidArgument('options.argon2id', `must resolve to ${STORE_KEY_LENGTH} bytes`);
+    }
+    return key;
+  } finally {
+    pw.fill(0);
   }
 }
 

@@ -5,6 +5,7 @@
 export * from '../index.js';
 export {
   createNodeClient,
+  importNodeBackup,
   linkNodeClient,
   type NodeProfileInput,
   nodeDeps,

@@ -113,3 +113,17 @@ export async function linkNodeClient(
       }),
   );
 }
+
+/**
+ * Restore a profile backup (`client.backup.export`) into a new profile folder.
+ * @throws BackupDecryptionError (protocol) for a wrong password or damaged file; ClientError
+ *   BACKUP_INVALID, PROFILE_EXISTS. The caller deletes the folder on failure.
+ */
+export async function importNodeBackup(
+  input: NodeProfileInput & { readonly backup: Uint8Array; readonly password: string },
+): Promise<VaultexClient> {
+  return openWithStore(
+    () => store(input),
+    (s) => VaultexClient.importBackup({ store: s, backup: input.backup, password: input.password, ...common(input) }),
+  );
+}

@@ -10,11 +10,18 @@ import type { ClientContext } from '../context.js';
 import { ClientError } from '../errors.js';
 import type { ClientEvents, MessageView } from '../events.js';
 import type { ClientStore } from '../storage/client-store.js';
-import type { ContactRecord, ConversationRecord, MessageCursor, MessageRecord } from '../storage/records.js';
+import type {
+  ContactRecord,
+  ConversationRecord,
+  MessageCursor,
+  MessageRecord,
+  RetentionPolicy,
+} from '../storage/records.js';
 import { type AttachmentPointer, checkPointer } from './attachments.js';
 import { type ContactService, checkAccountId } from './contacts.js';
 import type { DeviceService } from './devices.js';
 import type { OutboxService } from './outbox.js';
+import { type ExportFormat, exportConversation, relayTtlSeconds, setRetention } from './retention.js';
 import { isRichContent, type RichService } from './rich.js';
 
 const utf8 = new TextEncoder();
@@ -138,7 +145,8 @@ export class MessageService {
     const transcript = encodeContent({ kind: 'sent-transcript', id, sentAt, to: accountId, content });
     const conversationId = directConversation(accountId);
     await ctx.store.transaction(async (tx) => {
-      const timer = (await tx.getConversation(conversationId))?.disappearingSeconds;
+      const conv = await tx.getConversation(conversationId);
+      const timer = conv?.disappearingSeconds;
       // The sender's copy starts its timer when sent (the receiver's when read).
       const record: MessageRecord = {
         id,
@@ -156,8 +164,9 @@ export class MessageService {
       await this.touchConversation(tx, conversationId, sentAt, text, false);
       // Writing to someone who asked to talk to us accepts the request.
       if (contact.state === 'request') await tx.putContact({ ...contact, state: 'accepted' });
-      // The relay's copy is bounded by the same timer.
-      const ttl = timer ? { ttlSeconds: timer } : {};
+      // The relay's copy is bounded by the same timer, and by a 'ttl' retention.
+      const ttlSeconds = relayTtlSeconds(conv);
+      const ttl = ttlSeconds ? { ttlSeconds } : {};
       await this.outbox.enqueue('message', { to: accountId, content, transcript, messageId: id, ...ttl }, tx);
     });
     this.outbox.kick();
@@ -204,7 +213,8 @@ export class MessageService {
     const transcript = encodeContent({ kind: 'sent-transcript', id, sentAt, to: accountId, content });
     const conversationId = directConversation(accountId);
     await ctx.store.transaction(async (tx) => {
-      const timer = (await tx.getConversation(conversationId))?.disappearingSeconds;
+      const conv = await tx.getConversation(conversationId);
+      const timer = conv?.disappearingSeconds;
       await tx.insertMessage({
         id,
         conversationId,
@@ -219,8 +229,9 @@ export class MessageService {
       });
       await this.touchConversation(tx, conversationId, sentAt, previewOf(value), false);
       if (contact.state === 'request') await tx.putContact({ ...contact, state: 'accepted' });
-      // The relay's copy is bounded by the same timer.
-      const ttl = timer ? { ttlSeconds: timer } : {};
+      // The relay's copy is bounded by the same timer, and by a 'ttl' retention.
+      const ttlSeconds = relayTtlSeconds(conv);
+      const ttl = ttlSeconds ? { ttlSeconds } : {};
       await this.outbox.enqueue('message', { to: accountId, content, transcript, messageId: id, ...ttl }, tx);
     });
     this.outbox.kick();
@@ -228,35 +239,59 @@ export class MessageService {
   }
 
   /**
-   * Replace the text of one of our messages on every device of both sides.
-   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   * Replace the text of one of our messages on every device of both sides; `conversationId`
+   * is `d:<accountId>` or `g:<groupId>` (every member's devices).
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED, UNTRUSTED_IDENTITY,
+   *   GROUP_FORBIDDEN.
    */
   edit(conversationId: string, messageId: string, text: string): Promise<void> {
     return this.richService().edit(conversationId, messageId, text);
   }
 
   /**
-   * Delete one of our messages for everyone.
-   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   * Delete one of our messages for everyone (direct or group conversation).
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED, UNTRUSTED_IDENTITY,
+   *   GROUP_FORBIDDEN.
    */
   delete(conversationId: string, messageId: string): Promise<void> {
     return this.richService().delete(conversationId, messageId);
   }
 
   /**
-   * React to a message; '' removes our reaction.
-   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   * React to a message (direct or group conversation); '' removes our reaction.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, MESSAGE_FORBIDDEN, CONTACT_BLOCKED, UNTRUSTED_IDENTITY,
+   *   GROUP_FORBIDDEN.
    */
   react(conversationId: string, messageId: string, emoji: string): Promise<void> {
     return this.richService().react(conversationId, messageId, emoji);
   }
 
   /**
-   * Set the conversation's disappearing-message timer in seconds (0: off), for both sides.
-   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, CONTACT_BLOCKED, UNTRUSTED_IDENTITY.
+   * Set the conversation's disappearing-message timer in seconds (0: off), for both sides or,
+   * in a group, for every member.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND, CONTACT_BLOCKED, UNTRUSTED_IDENTITY, GROUP_FORBIDDEN.
    */
   setTimer(conversationId: string, seconds: number): Promise<void> {
     return this.richService().setTimer(conversationId, seconds);
+  }
+
+  /**
+   * Set (or with `null` clear) the conversation's retention policy; local to this device.
+   * 'ttl' bounds the relay lifetime of our sends (the disappearing timer wins when shorter),
+   * 'history' puts the conversation into the encrypted history archive (`archive.push`).
+   * @returns the updated conversation.
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND.
+   */
+  setRetention(conversationId: string, policy: RetentionPolicy | null): Promise<ConversationRecord> {
+    return setRetention(this.ctx, conversationId, policy);
+  }
+
+  /**
+   * A readable export of a conversation: 'json' or 'text' (`[2026-11-21 22:00] Alice: hi`, UTC).
+   * @throws ClientError INVALID_ARGUMENT, NOT_FOUND.
+   */
+  export(conversationId: string, format: ExportFormat = 'text'): Promise<string> {
+    return exportConversation(this.ctx, conversationId, format);
   }
 
   private richService(): RichService {
@@ -334,14 +369,15 @@ export class MessageService {
   }
 
   /**
-   * Mark every incoming message of a conversation read; send read receipts when enabled.
+   * Mark every incoming message of a conversation (direct or group) read, starting the timers
+   * of disappearing ones; send read receipts when enabled (direct conversations only).
    * @returns how many messages changed.
    * @throws ClientError INVALID_ARGUMENT.
    */
   async markRead(conversationId: string): Promise<number> {
     const { ctx } = this;
-    if (typeof conversationId !== 'string' || !conversationId.startsWith('d:')) {
-      throw new ClientError('INVALID_ARGUMENT', 'conversationId: d:<accountId>');
+    if (typeof conversationId !== 'string' || !/^[dg]:[0-9a-f]{32}$/u.test(conversationId)) {
+      throw new ClientError('INVALID_ARGUMENT', 'conversationId: d:<accountId> or g:<groupId>');
     }
     const unread: MessageRecord[] = [];
     let before: MessageCursor | undefined;
@@ -357,7 +393,8 @@ export class MessageService {
       before = { sentAt: last.sentAt, id: last.id };
     }
     const peer = conversationId.slice(2);
-    const contact = await ctx.store.getContact(peer);
+    // Groups have no read receipts (yet): reading only starts disappearing timers and clears unread.
+    const contact = conversationId.startsWith('d:') ? await ctx.store.getContact(peer) : undefined;
     const receipts = ctx.profile.settings.readReceipts && contact?.state === 'accepted' && !contact.keyChange;
     await ctx.store.transaction(async (tx) => {
       const conv = await tx.getConversation(conversationId);
@@ -513,7 +550,8 @@ export class MessageService {
           return effects;
         }
         if (inner.kind !== 'text' && inner.kind !== 'attachment') return effects;
-        const timer = (await tx.getConversation(conversationId))?.disappearingSeconds;
+        const conv = await tx.getConversation(conversationId);
+        const timer = conv?.disappearingSeconds;
         const record: MessageRecord = {
           id: inner.id,
           conversationId,

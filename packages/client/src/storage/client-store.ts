@@ -24,13 +24,15 @@ import type {
   PrekeyKind,
   PrekeyRecord,
   ProfileRecord,
+  StoreDump,
 } from './records.js';
 
 /**
  * The storage schema version every adapter is at after opening. Version 2 added message
- * expiry (disappearing messages) and the per-conversation timer.
+ * expiry (disappearing messages) and the per-conversation timer; version 3 the
+ * per-conversation retention policy.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Size bounds the stores enforce on their inputs. */
 export const STORE_LIMITS = {
@@ -161,6 +163,17 @@ export interface ClientStore {
   getTreeHead(): Promise<Uint8Array | undefined>;
   /** Replace the last verified signed tree head. */
   putTreeHead(treeHead: Uint8Array): Promise<void>;
+
+  // Backups
+  /** Every record of the store (for `client.backup.export`); a consistent snapshot. */
+  exportAll(): Promise<StoreDump>;
+  /**
+   * Write a dump into this EMPTY store, atomically (all or nothing). Every record is
+   * validated as by the put methods.
+   * @throws ClientError PROFILE_EXISTS when the store already holds a profile;
+   *   INVALID_ARGUMENT for a malformed record.
+   */
+  importAll(dump: StoreDump): Promise<void>;
 
   /**
    * Run `fn` atomically: every write it makes through the handle it is given commits

@@ -9,6 +9,7 @@
  * runStoreConformance('memory', openMemoryStore, { describe, it, expect });
  */
 import type { ClientStore } from './client-store.js';
+import { backupTests } from './conformance-backup.js';
 import { behaviourTests } from './conformance-behaviour.js';
 import { messageTests } from './conformance-messages.js';
 import { recordTests } from './conformance-records.js';
@@ -33,6 +34,7 @@ export function runStoreConformance(
   t.describe(`store conformance: ${name}`, () => {
     t.describe('records', () => recordTests(suite));
     t.describe('messages', () => messageTests(suite));
+    t.describe('retention and backups', () => backupTests(suite));
     behaviourTests(suite);
   });
 }

@@ -20,6 +20,7 @@ import type {
   PrekeyKind,
   PrekeyRecord,
   ProfileRecord,
+  StoreDump,
 } from './records.js';
 import type { StoreBackend } from './store-backend.js';
 import { createStore } from './store-core.js';
@@ -301,6 +302,32 @@ class MemoryBackend implements StoreBackend {
   }
   putTreeHead(treeHead: Uint8Array): void {
     this.state.treeHead = treeHead;
+  }
+
+  exportAll(): StoreDump {
+    const s = this.state;
+    return {
+      ...(s.profile ? { profile: canonicalProfile(s.profile) } : {}),
+      ...(s.treeHead ? { treeHead: copy(s.treeHead) } : {}),
+      prekeys: [...s.prekeys.values()].map(canonicalPrekey),
+      sessions: [...s.sessions].map(([key, record]) => {
+        const [accountId = '', deviceId] = key.split('/');
+        return { accountId, deviceId: Number(deviceId), record: copy(record) };
+      }),
+      senderKeys: [...s.senderKeys].map(([key, record]) => {
+        const [distributionId = '', accountId = '', deviceId] = key.split('/');
+        return { distributionId, accountId, deviceId: Number(deviceId), record: copy(record) };
+      }),
+      contacts: [...s.contacts.values()].map(canonicalContact),
+      keyHistory: [...s.keyHistory].map(([accountId, entries]) => ({
+        accountId,
+        entries: entries.map(canonicalKeyHistoryEntry),
+      })),
+      conversations: [...s.conversations.values()].map(canonicalConversation),
+      messages: [...s.messages.values()].map(canonicalMessage),
+      outbox: [...s.outbox.values()].map(canonicalOutbox),
+      seen: [...s.seen].map(([id, at]) => ({ id, at })),
+    };
   }
 
   begin(): void {

@@ -109,7 +109,25 @@ export interface ConversationRecord {
   readonly muted?: boolean;
   /** Disappearing-message timer for new messages, in seconds. */
   readonly disappearingSeconds?: number;
+  /** How long the relay and our history keep this conversation (local setting; absent: relay default). */
+  readonly retention?: RetentionPolicy;
 }
+
+/**
+ * A conversation's retention policy (seed "Retention Policies"):
+ * - `burn-on-read`: the relay deletes a message once every target device acknowledged it (its
+ *   default; no extra lifetime, so a device offline for a while still gets it), and the
+ *   conversation is never archived;
+ * - `ttl`: sends carry `ttlSeconds` as their relay lifetime (14 days, 30 days or custom);
+ * - `history`: relay default, and the conversation is included in the encrypted history archive.
+ */
+export type RetentionPolicy =
+  | { readonly mode: 'burn-on-read' }
+  | { readonly mode: 'ttl'; readonly ttlSeconds: number }
+  | { readonly mode: 'history' };
+
+/** The retention modes. */
+export type RetentionMode = RetentionPolicy['mode'];
 
 /** Delivery state of a message, see `canAdvanceStatus`. */
 export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -173,4 +191,47 @@ export interface OutboxRecord {
   /** What the payload is, for the client's dispatcher (e.g. 'message', 'receipt'). */
   readonly kind: string;
   readonly payload: Uint8Array;
+}
+
+/** A session record with its address, as in a {@link StoreDump}. */
+export interface SessionEntry {
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly record: Uint8Array;
+}
+
+/** A sender-key record with its address, as in a {@link StoreDump}. */
+export interface SenderKeyEntry {
+  readonly distributionId: string;
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly record: Uint8Array;
+}
+
+/** A seen relay message id, as in a {@link StoreDump}. */
+export interface SeenEntry {
+  readonly id: string;
+  readonly at: number;
+}
+
+/**
+ * Everything a store holds, for backups (`ClientStore.exportAll` / `importAll`).
+ * Adapters that blind identifiers in their keys (IndexedDB) recover them from the ids the
+ * store itself knows (our account, contacts, conversations, group members, message senders);
+ * they cannot recover seen relay ids, so `seen` is empty there (redelivered copies are still
+ * refused by the sessions' replay protection).
+ */
+export interface StoreDump {
+  readonly profile?: ProfileRecord;
+  readonly treeHead?: Uint8Array;
+  readonly prekeys: readonly PrekeyRecord[];
+  readonly sessions: readonly SessionEntry[];
+  readonly senderKeys: readonly SenderKeyEntry[];
+  readonly contacts: readonly ContactRecord[];
+  /** Per contact, oldest first. */
+  readonly keyHistory: readonly { readonly accountId: string; readonly entries: readonly KeyHistoryEntry[] }[];
+  readonly conversations: readonly ConversationRecord[];
+  readonly messages: readonly MessageRecord[];
+  readonly outbox: readonly OutboxRecord[];
+  readonly seen: readonly SeenEntry[];
 }

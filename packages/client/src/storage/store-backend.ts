@@ -12,7 +12,7 @@ import type { ClientStore } from './client-store.js';
 /** A value or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
 
-type DataOps = Omit<ClientStore, 'schemaVersion' | 'transaction' | 'close' | 'wipe' | 'appendKeyHistory'>;
+type DataOps = Omit<ClientStore, 'schemaVersion' | 'transaction' | 'close' | 'wipe' | 'appendKeyHistory' | 'importAll'>;
 
 /** The data operations, each allowed to return synchronously. */
 export type BackendDataOps = {

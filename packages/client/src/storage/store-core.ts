@@ -19,6 +19,7 @@ import type {
   PrekeyKind,
   PrekeyRecord,
   ProfileRecord,
+  StoreDump,
 } from './records.js';
 import type { MaybePromise, StoreBackend } from './store-backend.js';
 import {
@@ -349,6 +350,37 @@ class StoreCore implements ClientStore {
   async putTreeHead(treeHead: Uint8Array): Promise<void> {
     const t = checkRecordBytes(treeHead, 'treeHead');
     return this.run(() => this.backend.putTreeHead(t));
+  }
+
+  // Backups
+  async exportAll(): Promise<StoreDump> {
+    return this.run(() => this.backend.exportAll());
+  }
+  async importAll(dump: StoreDump): Promise<void> {
+    const d = checkObject(dump, 'dump') as unknown as StoreDump;
+    const list = <T>(value: readonly T[] | undefined, field: string): readonly T[] => {
+      if (!Array.isArray(value)) throw invalidArgument(`dump.${field}`, 'expected array');
+      return value;
+    };
+    await this.transaction(async (tx) => {
+      if (await tx.getProfile()) throw new ClientError('PROFILE_EXISTS', 'importAll needs an empty store');
+      // Through the public methods: each record is validated and copied as on any write.
+      if (d.profile !== undefined) await tx.putProfile(d.profile);
+      if (d.treeHead !== undefined) await tx.putTreeHead(d.treeHead);
+      for (const p of list(d.prekeys, 'prekeys')) await tx.putPrekey(p);
+      for (const e of list(d.sessions, 'sessions')) await tx.putSession(e.accountId, e.deviceId, e.record);
+      for (const e of list(d.senderKeys, 'senderKeys')) {
+        await tx.putSenderKey(e.distributionId, e.accountId, e.deviceId, e.record);
+      }
+      for (const c of list(d.contacts, 'contacts')) await tx.putContact(c);
+      for (const h of list(d.keyHistory, 'keyHistory')) {
+        for (const entry of list(h.entries, 'keyHistory.entries')) await tx.appendKeyHistory(h.accountId, entry);
+      }
+      for (const c of list(d.conversations, 'conversations')) await tx.putConversation(c);
+      for (const m of list(d.messages, 'messages')) await tx.insertMessage(m);
+      for (const e of list(d.outbox, 'outbox')) await tx.enqueueOutbox(e);
+      for (const e of list(d.seen, 'seen')) await tx.markSeen(e.id, e.at);
+    });
   }
 
   // Transactions

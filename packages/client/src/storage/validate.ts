@@ -20,6 +20,8 @@ import type {
   PrekeyKind,
   PrekeyRecord,
   ProfileRecord,
+  RetentionMode,
+  RetentionPolicy,
 } from './records.js';
 
 const MAX_UINT32 = 0xffff_ffff;
@@ -268,7 +270,22 @@ export function canonicalConversation(value: unknown): ConversationRecord {
     ...(v.disappearingSeconds !== undefined
       ? { disappearingSeconds: checkInteger(v.disappearingSeconds, 'conversation.disappearingSeconds', 1, MAX_UINT32) }
       : {}),
+    ...(v.retention !== undefined ? { retention: checkRetention(v.retention, 'conversation.retention') } : {}),
   };
+}
+
+/** Longest relay lifetime a `ttl` retention may ask for (the relay's limit: 366 days). */
+export const MAX_RETENTION_TTL_SECONDS = 366 * 24 * 3600;
+
+/** The retention modes. */
+export const RETENTION_MODES: readonly RetentionMode[] = ['burn-on-read', 'ttl', 'history'];
+
+/** Canonical copy of a retention policy. @throws ClientError INVALID_ARGUMENT */
+export function checkRetention(value: unknown, field = 'retention'): RetentionPolicy {
+  const v = checkObject(value, field);
+  const mode = checkEnum(v.mode, `${field}.mode`, RETENTION_MODES);
+  if (mode !== 'ttl') return { mode };
+  return { mode, ttlSeconds: checkInteger(v.ttlSeconds, `${field}.ttlSeconds`, 60, MAX_RETENTION_TTL_SECONDS) };
 }
 
 /** Canonical copy of a message. @throws ClientError INVALID_ARGUMENT */

@@ -47,8 +47,10 @@ export interface FetchResponse {
   readonly status: number;
   readonly ok: boolean;
   text(): Promise<string>;
-  /** Needed only to download attachments. */
+  /** Needed only to download attachments and the history archive. */
   arrayBuffer?(): Promise<ArrayBuffer>;
+  /** Needed only by the history archive (its version header). */
+  readonly headers?: { get(name: string): string | null };
 }
 
 /** The part of `fetch` the client uses (the global one in Node 20 and browsers fits). */
@@ -182,6 +184,58 @@ export class HttpClient {
       throw new ClientError('INVALID_RESPONSE', `relay answered ${pathPattern(path)} with an unexpected body`);
     }
     return parsed.data;
+  }
+
+  /**
+   * An authenticated request whose answer is read as bytes together with its headers (the
+   * history archive routes). Retries once with a fresh token like {@link call}.
+   * @throws RelayError for a refusal; ClientError NETWORK_ERROR; ClientError INVALID_ARGUMENT
+   *   when the injected fetch cannot read binary bodies or headers.
+   */
+  async exchange(
+    method: string,
+    path: string,
+    options: { auth: TokenSource; raw?: Uint8Array<ArrayBuffer>; json?: unknown; headers?: Record<string, string> },
+  ): Promise<{ bytes: Uint8Array; header(name: string): string | undefined }> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await options.auth.token();
+      const headers: Record<string, string> = { ...options.headers, authorization: `Bearer ${token}` };
+      let body: string | Uint8Array<ArrayBuffer> | undefined;
+      if (options.raw !== undefined) {
+        body = options.raw;
+        headers['content-type'] = 'application/octet-stream';
+      } else if (options.json !== undefined) {
+        body = JSON.stringify(options.json);
+        headers['content-type'] = 'application/json';
+      }
+      let res: FetchResponse;
+      let bytes: Uint8Array | undefined;
+      let text = '';
+      try {
+        res = await this.fetchFn(`${this.baseUrl}${path}`, {
+          method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+        });
+        if (res.ok && res.arrayBuffer) bytes = new Uint8Array(await res.arrayBuffer());
+        else text = await res.text();
+      } catch (e) {
+        throw new ClientError('NETWORK_ERROR', `cannot reach the relay (${method} ${pathPattern(path)})`, { cause: e });
+      }
+      if (!res.ok) {
+        const error = relayError(res.status, text);
+        if (attempt === 0 && isRelayError(error, 'UNAUTHORIZED')) {
+          options.auth.invalidate(token);
+          continue;
+        }
+        throw error;
+      }
+      if (!bytes || !res.headers) {
+        throw new ClientError('INVALID_ARGUMENT', 'deps.fetch: responses need arrayBuffer() and headers');
+      }
+      const got = res.headers;
+      return { bytes, header: (name) => got.get(name) ?? undefined };
+    }
   }
 
   /**

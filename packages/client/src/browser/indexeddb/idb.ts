@@ -25,7 +25,8 @@ export const DATA_STORES: string[] = Object.values(STORES).filter((s) => s !== S
 
 /**
  * Create or upgrade the object stores. Version 1 is the initial schema; version 2 adds
- * the message-expiry index (disappearing messages), mirroring the SQL migrations. Steps
+ * the message-expiry index (disappearing messages), version 3 nothing structural (retention
+ * lives in the sealed conversation value), mirroring the SQL migrations. Steps
  * up to `newVersion` only (tests build an old database with it).
  */
 export function upgradeSchema(db: IDBDatabase, tx: IDBTransaction, oldVersion: number, newVersion: number): void {
@@ -48,6 +49,8 @@ export function upgradeSchema(db: IDBDatabase, tx: IDBTransaction, oldVersion: n
   if (oldVersion < 2 && newVersion >= 2) {
     tx.objectStore(STORES.messages).createIndex('byExpiry', ['x', 'i']);
   }
+  // Version 3 (retention policy) changed only the sealed conversation value, which is
+  // versioned on its own (record-codec.ts): no object store or index changes.
 }
 
 /** Resolve with a request's result; reject with its error. */

@@ -16,6 +16,7 @@
  * an undo journal of the writes made since they began.
  */
 import { ClientError } from '../../errors.js';
+import { decodeGroupRecord } from '../../group-state.js';
 import { type ListContactsOptions, SCHEMA_VERSION } from '../../storage/client-store.js';
 import { canAdvanceStatus } from '../../storage/message-status.js';
 import type {
@@ -32,6 +33,9 @@ import type {
   PrekeyKind,
   PrekeyRecord,
   ProfileRecord,
+  SenderKeyEntry,
+  SessionEntry,
+  StoreDump,
 } from '../../storage/records.js';
 import type { StoreBackend } from '../../storage/store-backend.js';
 import { completion, DATA_STORES, type Entry, entries, prefixRange, request, STORES } from './idb.js';
@@ -498,6 +502,91 @@ export class IndexedDbBackend implements StoreBackend {
     return this.run('readwrite', async (tx) =>
       this.deleteEntries(tx, STORES.seen, await entries(tx.objectStore(STORES.seen).index('byTime'), range)),
     );
+  }
+
+  // Backups
+
+  /**
+   * Every record. Keys hold blinded account and distribution ids, so they are mapped back
+   * through the ids the store itself knows: our account, contacts, direct conversations,
+   * message senders, group members (from the group records) and group ids. Seen relay ids
+   * cannot be recovered (only their blinds are stored): `seen` is empty.
+   */
+  exportAll(): Promise<StoreDump> {
+    return this.run('readonly', async (tx) => {
+      const all = (store: string) => entries(tx.objectStore(store), null);
+      const profile = await this.get(tx, STORES.state, 'profile', profileCodec);
+      const treeHead = await this.get(tx, STORES.state, 'treeHead', bytesCodec);
+      const prekeys = (await all(STORES.prekeys)).map((e) => this.unseal(STORES.prekeys, e.key, prekeyCodec, e.value));
+      const contacts = (await all(STORES.contacts)).map((e) =>
+        this.unseal(STORES.contacts, e.key, contactCodec, e.value),
+      );
+      const conversations = (await all(STORES.conversations)).map((e) =>
+        this.unseal(STORES.conversations, e.key, conversationCodec, e.value),
+      );
+      const messages = (await all(STORES.messages)).map((e) =>
+        this.unseal(STORES.messages, e.key, messageCodec, e.value),
+      );
+      const outbox = (await all(STORES.outbox)).map((e) => this.unseal(STORES.outbox, e.key, outboxCodec, e.value));
+      const groupIds = conversations.filter((c) => c.kind === 'group').map((c) => c.id.slice(2));
+      const accountIds = new Set<string>(['0'.repeat(32)]);
+      if (profile) accountIds.add(profile.userId);
+      for (const c of contacts) accountIds.add(c.accountId);
+      for (const c of conversations) if (c.kind === 'direct') accountIds.add(c.id.slice(2));
+      for (const m of messages) accountIds.add(m.senderAccountId);
+      const senderKeyEntries = await all(STORES.senderKeys);
+      const distributions = new Map(groupIds.map((id) => [this.cipher.blind('distribution', id), id]));
+      // Group records (stored as sender keys of the all-zero account) name the members.
+      const recordAccount = this.account('0'.repeat(32));
+      for (const e of senderKeyEntries) {
+        const [dist, account] = e.key as [string, string, number];
+        if (account !== recordAccount || !distributions.has(dist)) continue;
+        try {
+          const record = decodeGroupRecord(this.unseal(STORES.senderKeys, e.key, bytesCodec, e.value));
+          for (const m of record.state.members) accountIds.add(m.accountId);
+        } catch {
+          // Not a group record: nothing to learn from it.
+        }
+      }
+      const accounts = new Map([...accountIds].map((id) => [this.account(id), id]));
+      const sessions: SessionEntry[] = [];
+      for (const e of await all(STORES.sessions)) {
+        const [account, deviceId] = e.key as [string, number];
+        const accountId = accounts.get(account);
+        if (accountId === undefined) continue;
+        sessions.push({ accountId, deviceId, record: this.unseal(STORES.sessions, e.key, bytesCodec, e.value) });
+      }
+      const senderKeys: SenderKeyEntry[] = [];
+      for (const e of senderKeyEntries) {
+        const [dist, account, deviceId] = e.key as [string, string, number];
+        const distributionId = distributions.get(dist);
+        const accountId = accounts.get(account);
+        if (distributionId === undefined || accountId === undefined) continue;
+        const record = this.unseal(STORES.senderKeys, e.key, bytesCodec, e.value);
+        senderKeys.push({ distributionId, accountId, deviceId, record });
+      }
+      const history = new Map<string, KeyHistoryEntry[]>();
+      for (const e of await all(STORES.keyHistory)) {
+        const accountId = accounts.get((e.key as [string, number])[0]);
+        if (accountId === undefined) continue;
+        const list = history.get(accountId) ?? [];
+        list.push(this.unseal(STORES.keyHistory, e.key, keyHistoryCodec, e.value));
+        history.set(accountId, list);
+      }
+      return {
+        ...(profile ? { profile } : {}),
+        ...(treeHead ? { treeHead } : {}),
+        prekeys,
+        sessions,
+        senderKeys,
+        contacts,
+        keyHistory: [...history].map(([accountId, list]) => ({ accountId, entries: list })),
+        conversations,
+        messages,
+        outbox,
+        seen: [],
+      };
+    });
   }
 
   // Transactions

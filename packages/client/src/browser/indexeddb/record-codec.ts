@@ -17,8 +17,9 @@ import type {
   PrekeyKind,
   PrekeyRecord,
   ProfileRecord,
+  RetentionPolicy,
 } from '../../storage/records.js';
-import { CONTACT_STATES, MESSAGE_STATUSES, PREKEY_KINDS } from '../../storage/validate.js';
+import { CONTACT_STATES, MESSAGE_STATUSES, PREKEY_KINDS, RETENTION_MODES } from '../../storage/validate.js';
 
 const V = 1;
 const MAX_RECORD = { max: STORE_LIMITS.maxRecordBytes };
@@ -30,16 +31,23 @@ export interface RecordCodec<T> {
   decode(bytes: Uint8Array): T;
 }
 
-function codec<T>(what: string, write: (v: T) => unknown[], read: (r: WireReader) => T): RecordCodec<T> {
+/** `current` is the version written; older ones in `versions` are still read (their layout is a prefix). */
+function codec<T>(
+  what: string,
+  write: (v: T) => unknown[],
+  read: (r: WireReader, version: number) => T,
+  current = V,
+  versions: readonly number[] = [V],
+): RecordCodec<T> {
   return {
-    encode: (value) => encodeWire([V, ...write(value)]),
+    encode: (value) => encodeWire([current, ...write(value)]),
     decode: (bytes) => {
       try {
         return decodeWire(bytes, {
           what,
-          versions: [V],
-          read: (r) => {
-            const value = read(r);
+          versions,
+          read: (r, version) => {
+            const value = read(r, version);
             r.end();
             return value;
           },
@@ -183,8 +191,10 @@ export const conversationCodec = codec<ConversationRecord>(
     c.unread,
     nil(c.muted),
     nil(c.disappearingSeconds),
+    nil(c.retention?.mode),
+    c.retention?.mode === 'ttl' ? c.retention.ttlSeconds : null,
   ],
-  (r) => ({
+  (r, version) => ({
     id: r.string('id', 130),
     kind: oneOf<ConversationRecord['kind']>(r, 'kind', ['direct', 'group']),
     ...opt('title', optionalString(r, 'title', STORE_LIMITS.maxNameLength)),
@@ -193,8 +203,24 @@ export const conversationCodec = codec<ConversationRecord>(
     unread: r.uint('unread', 0xffff_ffff),
     ...opt('muted', optionalBoolean(r, 'muted')),
     ...opt('disappearingSeconds', r.optionalUint('disappearingSeconds', 0xffff_ffff)),
+    ...opt('retention', version >= 2 ? readRetention(r) : undefined),
   }),
+  // Version 2 (schema 3) appended the retention policy; version 1 values are still read.
+  2,
+  [1, 2],
 );
+
+function readRetention(r: WireReader): RetentionPolicy | undefined {
+  const mode = optionalString(r, 'retention.mode', 32);
+  const ttlSeconds = r.optionalUint('retention.ttlSeconds', 0xffff_ffff);
+  if (mode === undefined) return undefined;
+  if (!(RETENTION_MODES as readonly string[]).includes(mode)) throw new ClientError('STORE_CORRUPT', 'bad retention');
+  if (mode === 'ttl') {
+    if (ttlSeconds === undefined) throw new ClientError('STORE_CORRUPT', 'bad retention');
+    return { mode, ttlSeconds };
+  }
+  return { mode: mode as 'burn-on-read' | 'history' };
+}
 
 export const messageCodec = codec<MessageRecord>(
   'message',

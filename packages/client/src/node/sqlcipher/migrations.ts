@@ -130,4 +130,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE conversations ADD COLUMN disappearing_seconds INTEGER;
     `,
   },
+  {
+    version: 3,
+    description: 'per-conversation retention policy',
+    sql: `
+      ALTER TABLE conversations ADD COLUMN retention_mode TEXT;
+      ALTER TABLE conversations ADD COLUMN retention_ttl_seconds INTEGER;
+    `,
+  },
 ];

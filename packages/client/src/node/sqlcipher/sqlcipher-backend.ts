@@ -22,6 +22,8 @@ import type {
   PrekeyKind,
   PrekeyRecord,
   ProfileRecord,
+  RetentionPolicy,
+  StoreDump,
 } from '../../storage/records.js';
 import type { StoreBackend } from '../../storage/store-backend.js';
 import { deleteProfileFiles } from './profile-files.js';
@@ -88,7 +90,15 @@ function conversationFromRow(r: Row): ConversationRecord {
     unread: num(r.unread),
     ...opt('muted', r.muted === null ? undefined : bool(r.muted)),
     ...opt('disappearingSeconds', r.disappearing_seconds as number | null),
+    ...opt('retention', retentionFromRow(r)),
   };
+}
+
+function retentionFromRow(r: Row): RetentionPolicy | undefined {
+  const mode = r.retention_mode as string | null;
+  if (mode === null) return undefined;
+  if (mode === 'ttl') return { mode, ttlSeconds: num(r.retention_ttl_seconds) };
+  return { mode: mode as 'burn-on-read' | 'history' };
 }
 
 function messageFromRow(r: Row): MessageRecord {
@@ -311,7 +321,7 @@ export class SqlCipherBackend implements StoreBackend {
   putConversation(c: ConversationRecord): void {
     this.q(
       `INSERT OR REPLACE INTO conversations (id, kind, title, last_message_at, last_message_preview, unread, muted,
-        disappearing_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        disappearing_seconds, retention_mode, retention_ttl_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       c.id,
       c.kind,
@@ -321,6 +331,8 @@ export class SqlCipherBackend implements StoreBackend {
       c.unread,
       c.muted === undefined ? null : flag(c.muted),
       nullable(c.disappearingSeconds),
+      nullable(c.retention?.mode),
+      c.retention?.mode === 'ttl' ? c.retention.ttlSeconds : null,
     );
   }
   getConversation(id: string): ConversationRecord | undefined {
@@ -458,6 +470,56 @@ export class SqlCipherBackend implements StoreBackend {
   }
   putTreeHead(treeHead: Uint8Array): void {
     this.q("INSERT OR REPLACE INTO state (name, value) VALUES ('tree_head', ?)").run(treeHead);
+  }
+
+  exportAll(): StoreDump {
+    // One read transaction, so the dump is a consistent snapshot.
+    return this.db.transaction((): StoreDump => {
+      const profile = this.getProfile();
+      const treeHead = this.getTreeHead();
+      const history = new Map<string, KeyHistoryEntry[]>();
+      for (const r of this.q(
+        'SELECT account_id, identity_key, seen_at FROM key_history ORDER BY account_id, seq',
+      ).all()) {
+        const list = history.get(str(r.account_id)) ?? [];
+        list.push({ identityKey: blob(r.identity_key), seenAt: num(r.seen_at) });
+        history.set(str(r.account_id), list);
+      }
+      return {
+        ...(profile ? { profile } : {}),
+        ...(treeHead ? { treeHead } : {}),
+        prekeys: this.q('SELECT * FROM prekeys ORDER BY kind, id')
+          .all()
+          .map((r) => ({
+            kind: str(r.kind) as PrekeyKind,
+            id: num(r.id),
+            record: blob(r.record),
+            createdAt: num(r.created_at),
+            lastResort: bool(r.last_resort),
+          })),
+        sessions: this.q('SELECT * FROM sessions ORDER BY account_id, device_id')
+          .all()
+          .map((r) => ({ accountId: str(r.account_id), deviceId: num(r.device_id), record: blob(r.record) })),
+        senderKeys: this.q('SELECT * FROM sender_keys ORDER BY distribution_id, account_id, device_id')
+          .all()
+          .map((r) => ({
+            distributionId: str(r.distribution_id),
+            accountId: str(r.account_id),
+            deviceId: num(r.device_id),
+            record: blob(r.record),
+          })),
+        contacts: this.listContacts(),
+        keyHistory: [...history].map(([accountId, entries]) => ({ accountId, entries })),
+        conversations: this.listConversations(),
+        messages: this.q(`SELECT ${MESSAGE_COLUMNS} FROM messages ORDER BY conversation_id, sent_at, id`)
+          .all()
+          .map(messageFromRow),
+        outbox: this.q('SELECT * FROM outbox ORDER BY created_at, id').all().map(outboxFromRow),
+        seen: this.q('SELECT id, seen_at FROM seen ORDER BY id')
+          .all()
+          .map((r) => ({ id: str(r.id), at: num(r.seen_at) })),
+      };
+    })();
   }
 
   begin(): void {
