@@ -39,6 +39,8 @@ export const CLI_ERROR_CODES = {
   UNKNOWN_CONTACT: 'No contact matches the name or id given.',
   AMBIGUOUS_CONTACT: 'Several contacts match the name or id prefix given.',
   UNKNOWN_DEVICE: 'No device of the account has the id given.',
+  UNKNOWN_GROUP: 'No group matches the title or id given.',
+  AMBIGUOUS_GROUP: 'Several groups match the title or id prefix given.',
   NOT_SENT: 'The message is queued but the relay has not confirmed it yet.',
   MIGRATION_FAILED: 'Copying a relay database into PostgreSQL failed; nothing was written.',
 } as const;
@@ -53,6 +55,8 @@ const CLI_EXIT: Record<CliErrorCode, ExitCode> = {
   UNKNOWN_CONTACT: EXIT.NOT_FOUND,
   AMBIGUOUS_CONTACT: EXIT.USAGE,
   UNKNOWN_DEVICE: EXIT.NOT_FOUND,
+  UNKNOWN_GROUP: EXIT.NOT_FOUND,
+  AMBIGUOUS_GROUP: EXIT.USAGE,
   NOT_SENT: EXIT.NETWORK,
   MIGRATION_FAILED: EXIT.REFUSED,
 };
@@ -192,6 +196,26 @@ function clientProblem(code: ClientErrorCode, detail: string, c: Required<Proble
       ];
     case 'ATTACHMENT_TOO_LARGE':
       return [`The file is too large for this relay (${detail}). Choose a smaller file or split it.`, EXIT.USAGE];
+    case 'BACKUP_INVALID':
+      return [
+        'The file opened with that password but is not a VAULTEX profile backup this version can read. Nothing was written. Check the file, or Upgrade vaultex if it is newer.',
+        EXIT.PROFILE,
+      ];
+    case 'ARCHIVE_CORRUPT':
+      return [
+        `The history archive on the relay does not decrypt or decode (${detail}). Nothing was changed. Run \`${v} archive push\` on a device that has the history.`,
+        EXIT.TRUST,
+      ];
+    case 'BACKUP_CODE_REJECTED':
+      return [
+        'That backup code opens no unused slot: it is mistyped or was already used. Check it, or retry with another of your codes.',
+        EXIT.TRUST,
+      ];
+    case 'ARCHIVE_NOT_SET_UP':
+      return [
+        `This account has no history archive yet. Run \`${v} archive setup\` on one of its devices.`,
+        EXIT.NOT_FOUND,
+      ];
     default:
       // A code newer than this table (a test makes sure none is left here).
       return [`${detail} (${code}). Please report that vaultex has no advice for it.`, EXIT.INTERNAL];
@@ -232,6 +256,16 @@ function relayProblem(
       ];
     case 'STALE_DEVICE_LIST':
       return [`Another device changed the device list meanwhile. Run \`${v} device list\` and retry.`, EXIT.REFUSED];
+    case 'ARCHIVE_CONFLICT':
+      return [
+        `Other devices kept updating the history archive meanwhile. Run \`${v} archive push\` again.`,
+        EXIT.REFUSED,
+      ];
+    case 'PAYLOAD_TOO_LARGE':
+      return [
+        'The relay refused the upload as too large. Set fewer conversations to `history` retention, or ask the operator for a larger limit.',
+        EXIT.REFUSED,
+      ];
     default:
       return [
         `The relay refused the request (${apiCode}). Retry later; if it persists, ask the relay's operator.`,
@@ -279,6 +313,12 @@ export function describeError(error: unknown, context: ProblemContext = {}): Pro
           code: error.code,
           message: `Invalid argument: ${error.message}. See \`${c.command} <command> --help\`.`,
           exit: EXIT.USAGE,
+        };
+      case 'BACKUP_DECRYPTION_FAILED':
+        return {
+          code: error.code,
+          message: 'The backup does not open with that password (or the file is damaged). Nothing was written.',
+          exit: EXIT.PROFILE,
         };
       case 'INVALID_PROOF':
       case 'INVALID_SIGNATURE':

@@ -45,6 +45,13 @@ function who(name: string, id: string): string {
   return name || id.slice(0, 8);
 }
 
+/** A contact's name or `[group title]`, for sentences. */
+async function conversationName(names: ContactNames, conversationId: string): Promise<string> {
+  const id = conversationId.slice(2);
+  if (conversationId.startsWith('g:')) return `[${(await names.group(id)) || id.slice(0, 8)}]`;
+  return who(await names.get(id), id);
+}
+
 /** The sentence for an event (human mode). */
 export async function eventText(env: CommandEnv, r: EventRecord, names: ContactNames): Promise<string | undefined> {
   const t = `[${clock(r.at)}]`;
@@ -52,16 +59,25 @@ export async function eventText(env: CommandEnv, r: EventRecord, names: ContactN
   switch (r.event) {
     case 'message': {
       const m = (r.payload as ClientEvents['message']).message;
+      const body =
+        m.kind === 'text'
+          ? m.text
+          : m.kind === 'attachment'
+            ? `[file ${m.attachment?.name ?? ''}] ${m.text ?? ''}`
+            : '(a message this version cannot show)';
+      if (m.conversationId.startsWith('g:')) {
+        const title = (await names.group(m.conversationId.slice(2))) || m.conversationId.slice(2, 10);
+        if (m.direction === 'out') return `${t} you → [${title}]: ${body}`;
+        return `${t} [${title}] ${who(await names.get(m.senderAccountId), m.senderAccountId)}: ${body}`;
+      }
       const peer = m.conversationId.slice(2);
       const name = who(await names.get(peer), peer);
-      const body = m.kind === 'text' ? m.text : '(a message this version cannot show)';
       if (m.direction === 'out') return `${t} you → ${name}: ${body}`;
       return `${t} ${m.request ? '(request) ' : ''}${name}: ${body}`;
     }
     case 'message-status': {
       const p = r.payload as ClientEvents['message-status'];
-      const peer = p.conversationId.slice(2);
-      const name = who(await names.get(peer), peer);
+      const name = await conversationName(names, p.conversationId);
       if (p.status === 'failed') {
         const problem = describeError(p.error, { command: v, contact: name });
         return `${t} ✗ message ${p.id.slice(0, 8)} to ${name} failed: ${problem.message}`;
@@ -86,8 +102,7 @@ export async function eventText(env: CommandEnv, r: EventRecord, names: ContactN
     }
     case 'message-updated': {
       const p = r.payload as ClientEvents['message-updated'];
-      const peer = p.conversationId.slice(2);
-      const name = who(await names.get(peer), peer);
+      const name = await conversationName(names, p.conversationId);
       const m = p.message;
       if (!m) return `${t} message ${p.id.slice(0, 8)} with ${name} disappeared`;
       if (m.deleted) return `${t} message ${p.id.slice(0, 8)} with ${name} was deleted`;
@@ -96,11 +111,16 @@ export async function eventText(env: CommandEnv, r: EventRecord, names: ContactN
     }
     case 'timer-changed': {
       const p = r.payload as ClientEvents['timer-changed'];
-      const peer = p.conversationId.slice(2);
-      const name = who(await names.get(peer), peer);
+      const name = await conversationName(names, p.conversationId);
       return p.seconds === 0
         ? `${t} disappearing messages with ${name} are off`
         : `${t} messages with ${name} now disappear after ${p.seconds} s`;
+    }
+    case 'group-updated': {
+      const { group: g, by } = r.payload as ClientEvents['group-updated'];
+      const actor = by === names.me() ? 'you' : who(await names.get(by), by);
+      const state = g.member ? `${g.members.length} members` : 'you are no longer a member';
+      return `${t} group ${g.title} (${g.groupId.slice(0, 8)}) changed by ${actor}: ${state}`;
     }
     default: {
       const p = r.payload as ClientEvents['connection'];

@@ -176,7 +176,7 @@ export function nodeInput(ref: ProfileRef, passphrase: string, deviceName?: stri
   const fast = fastTestMode();
   const options: ClientOptions = {
     deviceName: deviceName ?? `cli@${hostname()}`,
-    ...(fast ? { oneTimePreKeys: 5, kemPreKeys: 2 } : {}),
+    ...(fast ? { oneTimePreKeys: 5, kemPreKeys: 2, archiveCodeKdf: { t: 1, m: 8, p: 1 } } : {}),
   };
   return {
     profileDir: ref.dir,

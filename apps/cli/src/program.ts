@@ -6,9 +6,11 @@ import { Command, CommanderError, Option } from 'commander';
 import type { RunState } from './command-env.js';
 import { registerAccount } from './commands/account.js';
 import { registerAttachments } from './commands/attachments.js';
+import { registerBackup } from './commands/backup.js';
 import { registerContacts } from './commands/contacts.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDevices } from './commands/devices.js';
+import { registerGroups } from './commands/groups.js';
 import { registerMessages } from './commands/messages.js';
 import { registerRich } from './commands/rich.js';
 import { registerMigrate, registerServe } from './commands/serve.js';
@@ -22,7 +24,7 @@ Relay: --server or $VAULTEX_SERVER for init, restore and device link (default ht
   the profile remembers it.
 
 Exit codes: 0 ok, 1 usage, 2 network (relay unreachable; a message stays queued), 3 trust (key
-  changed, contact blocked, device revoked, failed proof), 4 not found, 5 profile (wrong passphrase,
+  changed, contact blocked, device revoked, failed proof, not a group admin or member), 4 not found, 5 profile (wrong passphrase,
   exists, in use, damaged), 6 refused by the relay, 7 timeout, 70 internal error.
 
 Examples:
@@ -31,6 +33,8 @@ Examples:
   vaultex id --qr
   vaultex contact add 'vaultex://contact?v=1&d=...' --name Bob
   vaultex send bob "hello"
+  vaultex group create Climbing bob carol
+  vaultex group send Climbing "hi all"
   vaultex listen --json
   vaultex --profile work daemon --socket`;
 
@@ -61,7 +65,9 @@ export function createProgram(state: RunState): Command {
   registerMessages(program, state);
   registerAttachments(program, state);
   registerRich(program, state);
+  registerGroups(program, state);
   registerDevices(program, state);
+  registerBackup(program, state);
   registerDaemon(program, state);
   for (const cmd of allCommands(program)) {
     cmd.exitOverride();

@@ -7,6 +7,7 @@ import type {
   ClientEvents,
   ContactView,
   DeviceInfo,
+  GroupView,
   MessageView,
   SafetyNumberView,
   VaultexClient,
@@ -61,6 +62,9 @@ export interface MessageJson {
   readonly reactions?: readonly { readonly accountId: string; readonly emoji: string }[];
   readonly expiresAt?: number;
   readonly attachment?: { readonly name: string; readonly mime: string; readonly size: number };
+  /** Group messages: the group id (`contact` holds it too) and the sender's name. */
+  readonly group?: string;
+  readonly senderName?: string;
 }
 
 /** A message as JSON. */
@@ -87,6 +91,64 @@ export function messageJson(m: MessageView, contactName = ''): MessageJson {
     ...(m.attachment
       ? { attachment: { name: m.attachment.name, mime: m.attachment.mime, size: m.attachment.size } }
       : {}),
+  };
+}
+
+/**
+ * A message of a direct or group conversation as JSON. For a group, `contact` is the group
+ * id, `contactName` its title, and `group`/`senderName` say who wrote it.
+ */
+export async function conversationMessageJson(
+  m: MessageView,
+  conv: { readonly kind: 'contact' | 'group'; readonly name: string },
+  names: ContactNames,
+): Promise<MessageJson> {
+  if (conv.kind === 'contact') return messageJson(m, conv.name);
+  return groupMessageJson(m, conv.name, names);
+}
+
+async function groupMessageJson(m: MessageView, title: string, names: ContactNames): Promise<MessageJson> {
+  const senderName = m.direction === 'out' ? '' : await names.get(m.senderAccountId);
+  return { ...messageJson(m, title), group: m.conversationId.slice(2), senderName };
+}
+
+/** A group as JSON; `you` marks our own account among the members. */
+export interface GroupJson {
+  readonly id: string;
+  readonly conversationId: string;
+  readonly title: string;
+  readonly version: number;
+  /** False once we left or were removed. */
+  readonly member: boolean;
+  /** We are one of its admins. */
+  readonly admin: boolean;
+  readonly members: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly admin: boolean;
+    readonly you: boolean;
+  }[];
+}
+
+/** A group as JSON, with the members' contact names. */
+export async function groupJson(g: GroupView, me: string, names: ContactNames): Promise<GroupJson> {
+  const members = [];
+  for (const m of g.members) {
+    members.push({
+      id: m.accountId,
+      name: m.accountId === me ? '' : await names.get(m.accountId),
+      admin: m.admin,
+      you: m.accountId === me,
+    });
+  }
+  return {
+    id: g.groupId,
+    conversationId: g.conversationId,
+    title: g.title,
+    version: g.version,
+    member: g.member,
+    admin: g.members.some((m) => m.accountId === me && m.admin),
+    members,
   };
 }
 
@@ -127,6 +189,23 @@ export class ContactNames {
   forget(accountId: string): void {
     this.#names.delete(accountId);
   }
+
+  /** Our own account id. */
+  me(): string {
+    return this.#client.id().userId;
+  }
+
+  /** The title of a group (re-read every time: renames happen). */
+  async group(groupId: string): Promise<string> {
+    const g = await this.#client.groups.get(groupId).catch(() => undefined);
+    return g?.title ?? '';
+  }
+
+  /** The name of a conversation: a contact's name or a group's title. */
+  async conversation(conversationId: string): Promise<string> {
+    const id = conversationId.slice(2);
+    return conversationId.startsWith('g:') ? this.group(id) : this.get(id);
+  }
 }
 
 /** The client events the CLI reports, under their JSON-line `type` and daemon method names. */
@@ -139,6 +218,7 @@ export const REPORTED_EVENTS = {
   connection: { type: 'connection', method: 'event.connection' },
   'message-updated': { type: 'message-updated', method: 'event.messageUpdated' },
   'timer-changed': { type: 'timer', method: 'event.timer' },
+  'group-updated': { type: 'group', method: 'event.group' },
 } as const;
 
 /** A reported event name. */
@@ -153,8 +233,9 @@ export async function eventJson<E extends ReportedEvent>(
   switch (event) {
     case 'message': {
       const { message } = payload as ClientEvents['message'];
-      const contact = message.conversationId.slice(2);
-      return { message: messageJson(message, await names.get(contact)) };
+      const conv = message.conversationId.startsWith('g:') ? ('group' as const) : ('contact' as const);
+      const name = await names.conversation(message.conversationId);
+      return { message: await conversationMessageJson(message, { kind: conv, name }, names) };
     }
     case 'message-status': {
       const p = payload as ClientEvents['message-status'];
@@ -162,7 +243,7 @@ export async function eventJson<E extends ReportedEvent>(
         id: p.id,
         contact: p.conversationId.slice(2),
         status: p.status,
-        ...(p.error !== undefined ? { error: errorJson(p.error, await names.get(p.conversationId.slice(2))) } : {}),
+        ...(p.error !== undefined ? { error: errorJson(p.error, await names.conversation(p.conversationId)) } : {}),
       };
     }
     case 'typing': {
@@ -187,13 +268,19 @@ export async function eventJson<E extends ReportedEvent>(
       const p = payload as ClientEvents['message-updated'];
       const contact = p.conversationId.slice(2);
       // No message: it disappeared (its timer ran out) and is gone from this profile.
+      const conv = p.conversationId.startsWith('g:') ? ('group' as const) : ('contact' as const);
+      const name = await names.conversation(p.conversationId);
       return p.message
-        ? { id: p.id, contact, message: messageJson(p.message, await names.get(contact)) }
+        ? { id: p.id, contact, message: await conversationMessageJson(p.message, { kind: conv, name }, names) }
         : { id: p.id, contact, expired: true };
     }
     case 'timer-changed': {
       const p = payload as ClientEvents['timer-changed'];
       return { contact: p.conversationId.slice(2), seconds: p.seconds, by: p.by };
+    }
+    case 'group-updated': {
+      const p = payload as ClientEvents['group-updated'];
+      return { group: await groupJson(p.group, names.me(), names), by: p.by, byName: await names.get(p.by) };
     }
     default: {
       const p = payload as ClientEvents['connection'];

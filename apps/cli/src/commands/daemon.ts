@@ -31,10 +31,12 @@ export function registerDaemon(program: Command, state: RunState): void {
       'Run the profile connected and answer JSON-RPC 2.0, one JSON value per line: on stdio by ' +
         'default, on a Unix socket with --socket (default <profile>/daemon.sock; several clients ' +
         'at once; add --stdio to serve both). Methods: id, sync, contacts.add|list|get|accept|block|' +
-        'unblock|acceptKeyChange|safetyNumber|markVerified, messages.send|list|markRead|typing, ' +
+        'unblock|acceptKeyChange|safetyNumber|markVerified, messages.send|sendFile|list|markRead|typing|' +
+        'edit|delete|react|setTimer (contact: a contact or a group), attachments.download, ' +
+        'groups.create|list|get|rename|add|remove|leave|send|sendFile, ' +
         'conversations.list, devices.list|rename|revoke|approveLink, discovery.set|search. ' +
         'Notifications: event.message, event.status, event.typing, event.identityChanged, ' +
-        'event.messageRequest, event.connection. Errors carry data.code (the client error code). ' +
+        'event.messageRequest, event.connection, event.messageUpdated, event.timer, event.group. Errors carry data.code (the client error code). ' +
         'Stops on SIGINT/SIGTERM, or when stdin ends in stdio mode.',
     )
     .option('--socket [path]', 'listen on a Unix socket (default <profile folder>/daemon.sock)')

@@ -4,14 +4,62 @@
  */
 import { ClientError, type ClientEvents, type VaultexClient } from '@vaultex/client';
 import type { Command } from 'commander';
-import { aboutContact, envOf, type RunState, untilSignal, withClient } from '../command-env.js';
+import { aboutContact, type CommandEnv, envOf, type RunState, untilSignal, withClient } from '../command-env.js';
 import { CliError, describeError } from '../errors.js';
 import { type EventRecord, onEvents, printEvent } from '../event-lines.js';
 import { dateTime } from '../output.js';
 import { canPrompt, readStdin } from '../prompt.js';
-import { label, resolveContact } from '../resolve.js';
-import { ContactNames, messageJson } from '../views.js';
+import { label, resolveContact, resolveConversation } from '../resolve.js';
+import { ContactNames, conversationMessageJson } from '../views.js';
 import { uploadFile } from './attachments.js';
+
+/** A sent message after one round with the relay. */
+export interface SentOutcome {
+  readonly id: string;
+  readonly status: string;
+  /** Messages received in the same round. */
+  readonly received: number;
+}
+
+/**
+ * Queue a message with `queue`, do one round with the relay and check the relay took it.
+ * @throws CliError NOT_SENT when it is still queued (relay unreachable); the failure of a failed send.
+ */
+export async function confirmSent(
+  env: CommandEnv,
+  client: VaultexClient,
+  conversationId: string,
+  queue: () => Promise<string>,
+): Promise<SentOutcome> {
+  const failures = new Map<string, unknown>();
+  const off = client.on('message-status', (s) => {
+    if (s.status === 'failed') failures.set(s.id, s.error);
+  });
+  let id: string;
+  let network: unknown;
+  let received = 0;
+  try {
+    id = await queue();
+    try {
+      ({ received } = await client.sync());
+    } catch (e) {
+      network = e;
+    }
+  } finally {
+    off();
+  }
+  if (failures.has(id)) throw failures.get(id) ?? new CliError('NOT_SENT', 'The message failed.');
+  const status = await statusOf(client, conversationId, id);
+  if (status === 'failed') throw network ?? new CliError('NOT_SENT', 'The message failed.');
+  if (status === 'pending' || status === undefined) {
+    if (network !== undefined && !isNetwork(network)) throw network;
+    throw new CliError(
+      'NOT_SENT',
+      `The relay at ${client.profile.serverUrl} did not take the message (it is unreachable or busy). It is saved and goes out with the next \`${env.command} sync\`, \`listen\` or \`send\`.`,
+    );
+  }
+  return { id, status, received };
+}
 
 /** How a queued message ended up after one round with the relay. */
 async function statusOf(client: VaultexClient, conversationId: string, id: string): Promise<string | undefined> {
@@ -63,36 +111,12 @@ export function registerMessages(program: Command, state: RunState): void {
       await withClient(env, async (client) => {
         const contact = await resolveContact(client, who, env.command);
         aboutContact(env, label(contact));
-        const failures = new Map<string, unknown>();
-        const off = client.on('message-status', (s) => {
-          if (s.status === 'failed') failures.set(s.id, s.error);
-        });
         const file = opts.file === undefined ? undefined : await uploadFile(env, client, opts.file);
-        const id = file
-          ? await client.messages.sendAttachment(
-              contact.accountId,
-              file.pointer,
-              text.length > 0 ? { caption: text } : {},
-            )
-          : await client.messages.send(contact.accountId, text);
-        let network: unknown;
-        let received = 0;
-        try {
-          ({ received } = await client.sync());
-        } catch (e) {
-          network = e;
-        }
-        off();
-        if (failures.has(id)) throw failures.get(id) ?? new CliError('NOT_SENT', 'The message failed.');
-        const status = await statusOf(client, `d:${contact.accountId}`, id);
-        if (status === 'failed') throw network ?? new CliError('NOT_SENT', 'The message failed.');
-        if (status === 'pending' || status === undefined) {
-          if (network !== undefined && !isNetwork(network)) throw network;
-          throw new CliError(
-            'NOT_SENT',
-            `The relay at ${client.profile.serverUrl} did not take the message (it is unreachable or busy). It is saved and goes out with the next \`${env.command} sync\`, \`listen\` or \`send\`.`,
-          );
-        }
+        const { id, status, received } = await confirmSent(env, client, `d:${contact.accountId}`, () =>
+          file
+            ? client.messages.sendAttachment(contact.accountId, file.pointer, text.length > 0 ? { caption: text } : {})
+            : client.messages.send(contact.accountId, text),
+        );
         if (received > 0) {
           env.out.note(
             `(${received} new message${received === 1 ? '' : 's'} received: \`${env.command} messages <contact>\`)`,
@@ -114,9 +138,10 @@ export function registerMessages(program: Command, state: RunState): void {
     .summary('print incoming messages and events until Ctrl-C')
     .description(
       'Stay connected and print every event as it happens: messages (yours from other devices too), ' +
-        'status changes (sent, delivered, read, failed), typing, key changes, message requests and ' +
-        'the connection state. With --json: one JSON object per line, `type` being message, status, ' +
-        'typing, identity-changed, message-request or connection. Messages are acknowledged to the ' +
+        'status changes (sent, delivered, read, failed), typing, key changes, message requests, group ' +
+        'messages (`[group] sender: text`) and changes, and the connection state. With --json: one JSON ' +
+        'object per line, `type` being message (with `group` and `senderName` in a group), status, typing, ' +
+        'identity-changed, message-request, message-updated, timer, group or connection. Messages are acknowledged to the ' +
         'relay once stored, and queued messages are sent. Stops on Ctrl-C or SIGTERM.',
     )
     .action(async (_opts: unknown, cmd: Command) => {
@@ -161,8 +186,8 @@ export function registerMessages(program: Command, state: RunState): void {
 
   program
     .command('messages')
-    .summary('show the conversation with a contact')
-    .argument('<contact>')
+    .summary('show the conversation with a contact or a group')
+    .argument('<contact|group>', 'contact name or id, or group title or id')
     .option('--limit <n>', 'how many of the latest messages (default 20, at most 1000)')
     .option('--mark-read', 'mark them read (sends read receipts when enabled)')
     .action(async (who: string, opts: { limit?: string; markRead?: boolean }, cmd: Command) => {
@@ -170,26 +195,33 @@ export function registerMessages(program: Command, state: RunState): void {
       aboutContact(env, who);
       const limit = parseLimit(opts.limit, 20);
       await withClient(env, async (client) => {
-        const contact = await resolveContact(client, who, env.command);
-        aboutContact(env, label(contact));
-        const conversationId = `d:${contact.accountId}`;
-        const list = (await client.messages.list(conversationId, { limit })).reverse();
+        const conv = await resolveConversation(client, who, env.command);
+        aboutContact(env, conv.name);
+        const list = (await client.messages.list(conv.conversationId, { limit })).reverse();
         if (opts.markRead) {
-          await client.messages.markRead(conversationId);
+          await client.messages.markRead(conv.conversationId);
           await client.sync().catch(() => undefined);
         }
+        const names = new ContactNames(client);
+        const json = await Promise.all(list.map((m) => conversationMessageJson(m, conv, names)));
         env.out.result(
           () =>
-            list.length === 0
-              ? `No messages with ${label(contact)} yet.`
-              : list
+            json.length === 0
+              ? `No messages with ${conv.name} yet.`
+              : json
                   .map((m) => {
-                    const from = m.direction === 'out' ? 'you' : label(contact);
+                    const from =
+                      m.direction === 'out' ? 'you' : (m.senderName ?? m.contactName) || m.sender.slice(0, 8);
                     const mark = m.direction === 'out' ? ` [${m.status}]` : '';
-                    return `[${dateTime(m.sentAt)}] ${from}: ${m.text ?? '(unsupported)'}${mark}`;
+                    const body = m.deleted
+                      ? '(deleted)'
+                      : m.kind === 'attachment'
+                        ? `[file ${m.attachment?.name}] ${m.text ?? ''}`
+                        : (m.text ?? '(unsupported)');
+                    return `[${dateTime(m.sentAt)}] ${from}: ${body}${mark}`;
                   })
                   .join('\n'),
-          list.map((m) => messageJson(m, contact.displayName)),
+          json,
         );
       });
     });

@@ -1,13 +1,13 @@
 /**
  * Rich-message commands: `react`, `edit`, `delete` (for everyone) and `timer` (disappearing
- * messages). Each changes the local conversation at once, then does one round with the relay;
+ * messages), in a conversation with a contact or in a group. Each changes the local conversation at once, then does one round with the relay;
  * when it is unreachable the change stays queued and goes out with the next sync.
  */
 import type { VaultexClient } from '@vaultex/client';
 import type { Command } from 'commander';
 import { aboutContact, type CommandEnv, envOf, type RunState, withClient } from '../command-env.js';
 import { CliError } from '../errors.js';
-import { label, resolveContact } from '../resolve.js';
+import { resolveConversation } from '../resolve.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
@@ -22,7 +22,11 @@ export function parseTimer(value: string): number {
   return Number(m[1]) * UNITS[m[2] || 's']!;
 }
 
-function checkMessageId(id: string): string {
+/**
+ * A message id as given on the command line, lower-cased.
+ * @throws CliError USAGE unless it is 32 hex digits.
+ */
+export function checkMessageId(id: string): string {
   const lower = id.toLowerCase();
   if (!/^[0-9a-f]{32}$/u.test(lower)) {
     throw new CliError(
@@ -33,7 +37,7 @@ function checkMessageId(id: string): string {
   return lower;
 }
 
-/** Resolve the contact, apply the change, then one round with the relay. */
+/** Resolve the contact or group, apply the change, then one round with the relay. */
 async function change(
   env: CommandEnv,
   who: string,
@@ -43,9 +47,9 @@ async function change(
 ): Promise<void> {
   aboutContact(env, who);
   await withClient(env, async (client) => {
-    const contact = await resolveContact(client, who, env.command);
-    aboutContact(env, label(contact));
-    await run(client, `d:${contact.accountId}`);
+    const conv = await resolveConversation(client, who, env.command);
+    aboutContact(env, conv.name);
+    await run(client, conv.conversationId);
     let queued = false;
     try {
       await client.sync();
@@ -56,7 +60,8 @@ async function change(
     const suffix = queued
       ? ` (queued: the relay is unreachable; it goes out with the next \`${env.command} sync\`)`
       : '';
-    env.out.result(`${done(label(contact))}${suffix}`, { ...json, contact: contact.accountId, queued });
+    const where = conv.kind === 'group' ? { group: conv.group.groupId } : { contact: conv.contact.accountId };
+    env.out.result(`${done(conv.name)}${suffix}`, { ...json, ...where, queued });
   });
 }
 
@@ -65,7 +70,7 @@ export function registerRich(program: Command, state: RunState): void {
   program
     .command('react')
     .summary('react to a message with an emoji (no emoji: remove your reaction)')
-    .argument('<contact>', 'display name, account id or id prefix')
+    .argument('<contact|group>', 'contact name or id, or group title or id')
     .argument('<messageId>', 'the 32 hex digits of the message')
     .argument('[emoji]', 'at most 16 characters; omit to remove your reaction')
     .action(async (who: string, id: string, emoji: string | undefined, _opts: unknown, cmd: Command) => {
@@ -83,7 +88,7 @@ export function registerRich(program: Command, state: RunState): void {
   program
     .command('edit')
     .summary('replace the text of one of your messages, on every device')
-    .argument('<contact>')
+    .argument('<contact|group>')
     .argument('<messageId>')
     .argument('<text...>')
     .action(async (who: string, id: string, words: string[], _opts: unknown, cmd: Command) => {
@@ -101,7 +106,7 @@ export function registerRich(program: Command, state: RunState): void {
   program
     .command('delete')
     .summary('delete one of your messages for everyone')
-    .argument('<contact>')
+    .argument('<contact|group>')
     .argument('<messageId>')
     .action(async (who: string, id: string, _opts: unknown, cmd: Command) => {
       const messageId = checkMessageId(id);
@@ -122,7 +127,7 @@ export function registerRich(program: Command, state: RunState): void {
         'you read them; the relay keeps its copy at most as long (rounded up to its time bucket). ' +
         "Either side may change it; 'off' turns it off.",
     )
-    .argument('<contact>')
+    .argument('<contact|group>')
     .argument('<seconds>', "seconds, or 30s / 5m / 1h / 1d / 1w, or 'off'")
     .action(async (who: string, value: string, _opts: unknown, cmd: Command) => {
       const seconds = parseTimer(value);

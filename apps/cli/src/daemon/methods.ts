@@ -2,7 +2,8 @@
  * The daemon's JSON-RPC methods: every client operation, with params validated by zod
  * (strict objects: unknown params are refused), results in the JSON shapes of
  * `views.ts`. Contacts are named like on the command line (`contact`/`to`: a display
- * name, an account id or an id prefix).
+ * name, an account id or an id prefix); for messages.list|markRead|edit|delete|react|setTimer
+ * `contact` may name a group too (title or group id). Group methods: group-methods.ts.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -10,8 +11,10 @@ import { MAX_TIMER_SECONDS, type VaultexClient } from '@vaultex/client';
 import * as z from 'zod';
 import { mimeOf } from '../commands/attachments.js';
 import { CliError, describeError, EXIT } from '../errors.js';
-import { pickContact } from '../resolve.js';
-import { contactJson, deviceJson, messageJson, safetyJson } from '../views.js';
+import { pickContact, pickConversation } from '../resolve.js';
+import { ContactNames, contactJson, conversationMessageJson, deviceJson, safetyJson } from '../views.js';
+import { createBackupMethods } from './backup-methods.js';
+import { createGroupMethods } from './group-methods.js';
 import { method, RPC_ERROR, type RpcErrorObject, type RpcMethod } from './json-rpc.js';
 
 /**
@@ -49,6 +52,10 @@ async function readLocalFile(path: string): Promise<Uint8Array> {
 export function createMethods(client: VaultexClient): Record<string, RpcMethod> {
   const find = async (query: string) => pickContact(await client.contacts.list(), query);
   const devices = () => client.devices.list().map(deviceJson);
+  /** A contact's or a group's conversation (`contact` may name either). */
+  const conversation = async (query: string) =>
+    pickConversation(await client.contacts.list(), await client.groups.list(), query);
+  const names = new ContactNames(client);
 
   return {
     id: method('Our user ID, contact code and device', none, () => {
@@ -132,7 +139,7 @@ export function createMethods(client: VaultexClient): Record<string, RpcMethod> 
       },
     ),
     'messages.list': method(
-      'Messages with a contact, newest first',
+      'Messages with a contact or in a group, newest first',
       z
         .object({
           contact: who,
@@ -144,13 +151,13 @@ export function createMethods(client: VaultexClient): Record<string, RpcMethod> 
         })
         .strict(),
       async ({ contact, limit, before }) => {
-        const c = await find(contact);
-        const list = await client.messages.list(`d:${c.accountId}`, { limit, ...(before ? { before } : {}) });
-        return list.map((m) => messageJson(m, c.displayName));
+        const c = await conversation(contact);
+        const list = await client.messages.list(c.conversationId, { limit, ...(before ? { before } : {}) });
+        return Promise.all(list.map((m) => conversationMessageJson(m, c, names)));
       },
     ),
     'messages.markRead': method('Mark a conversation read (sends read receipts)', oneContact, async ({ contact }) => ({
-      count: await client.messages.markRead(`d:${(await find(contact)).accountId}`),
+      count: await client.messages.markRead((await conversation(contact)).conversationId),
     })),
     'messages.typing': method(
       'Tell a contact we started or stopped typing',
@@ -158,10 +165,10 @@ export function createMethods(client: VaultexClient): Record<string, RpcMethod> 
       async ({ to, started }) => ({ sent: await client.messages.typing((await find(to)).accountId, started) }),
     ),
     'messages.edit': method(
-      'Replace the text of one of our messages, on every device of both sides',
+      'Replace the text of one of our messages, on every device of both sides (contact: a contact or a group)',
       z.object({ contact: who, id: messageId, text: z.string().min(1) }).strict(),
       async ({ contact, id, text }) => {
-        await client.messages.edit(`d:${(await find(contact)).accountId}`, id, text);
+        await client.messages.edit((await conversation(contact)).conversationId, id, text);
         return { id };
       },
     ),
@@ -169,7 +176,7 @@ export function createMethods(client: VaultexClient): Record<string, RpcMethod> 
       'Delete one of our messages for everyone',
       z.object({ contact: who, id: messageId }).strict(),
       async ({ contact, id }) => {
-        await client.messages.delete(`d:${(await find(contact)).accountId}`, id);
+        await client.messages.delete((await conversation(contact)).conversationId, id);
         return { id, deleted: true };
       },
     ),
@@ -177,7 +184,7 @@ export function createMethods(client: VaultexClient): Record<string, RpcMethod> 
       "React to a message ('' removes our reaction)",
       z.object({ contact: who, id: messageId, emoji: z.string().max(16) }).strict(),
       async ({ contact, id, emoji }) => {
-        await client.messages.react(`d:${(await find(contact)).accountId}`, id, emoji);
+        await client.messages.react((await conversation(contact)).conversationId, id, emoji);
         return { id, emoji };
       },
     ),
@@ -185,7 +192,7 @@ export function createMethods(client: VaultexClient): Record<string, RpcMethod> 
       'Set the disappearing-message timer of a conversation in seconds (0: off)',
       z.object({ contact: who, seconds: timerSeconds }).strict(),
       async ({ contact, seconds }) => {
-        await client.messages.setTimer(`d:${(await find(contact)).accountId}`, seconds);
+        await client.messages.setTimer((await conversation(contact)).conversationId, seconds);
         return { seconds };
       },
     ),
@@ -231,6 +238,9 @@ export function createMethods(client: VaultexClient): Record<string, RpcMethod> 
       z.object({ code: z.string().min(1).max(4096) }).strict(),
       async ({ code }) => ({ deviceId: await client.devices.approveLink(code) }),
     ),
+
+    ...createGroupMethods(client),
+    ...createBackupMethods(client),
 
     'discovery.set': method(
       'Opt in to (or out of) discovery by display name',
