@@ -25,6 +25,14 @@ describe('humanError', () => {
     expect(humanError(new InvalidSeedPhraseError('bad'))).toMatch(/24 words/u);
   });
 
+  it('explains file, group and message refusals', () => {
+    expect(humanError(new ClientError('ATTACHMENT_TOO_LARGE', '999 bytes'))).toMatch(/too large/u);
+    expect(humanError(new ClientError('ATTACHMENT_CORRUPT', 'tag'))).toMatch(/damaged or was altered/u);
+    expect(humanError(new ClientError('GROUP_FORBIDDEN', 'x'))).toMatch(/group admin/u);
+    expect(humanError(new ClientError('MESSAGE_FORBIDDEN', 'x'))).toMatch(/your own messages/u);
+    expect(humanError(new RelayError({ code: 'NOT_FOUND', message: 'gone' }, 404))).toMatch(/no longer on the server/u);
+  });
+
   it('never echoes an unknown error message', () => {
     expect(humanError(new Error('secret plaintext'))).not.toContain('secret');
     expect(humanError('weird')).toBe('Something went wrong. Please try again.');

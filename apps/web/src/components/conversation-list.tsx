@@ -1,13 +1,16 @@
 /** The sidebar list: conversations and contacts, with preview, time, unread count and a filter. */
-import type { ContactView, ConversationRecord } from '@vaultex/client/browser';
+import type { ContactView, ConversationRecord, GroupView } from '@vaultex/client/browser';
 import { useEffect, useState } from 'react';
 import { clockTime, dayLabel, initials, listTime } from '../lib/format.js';
+import { useChat } from '../state/chat-actions.js';
 import { openHit, type SearchHit, searchMessages, select } from '../state/session.js';
 import { useApp } from '../state/store.js';
+import { NewGroupIcon } from './chat-icons.js';
 
 /** One row of the list. */
 export interface ListEntry {
-  readonly accountId: string;
+  /** What selecting it opens: a contact's account id, or `g:<groupId>`. */
+  readonly id: string;
   readonly name: string;
   readonly preview: string;
   readonly at: number;
@@ -21,22 +24,56 @@ export function contactName(c: ContactView | undefined, accountId: string): stri
   return c ? c.formatted.slice(0, 14) : accountId.slice(0, 8);
 }
 
-/** Conversations first (most recent first), then contacts without one. Blocked ones are left out. */
+/** Who wrote a group message, as shown: "You", the contact's name, or the start of the id. */
+export function senderName(contacts: readonly ContactView[], accountId: string, me: string | undefined): string {
+  if (accountId === me) return 'You';
+  return contactName(
+    contacts.find((c) => c.accountId === accountId),
+    accountId,
+  );
+}
+
+/** Extra inputs for group rows. */
+export interface GroupListInput {
+  readonly groups: Readonly<Record<string, GroupView>>;
+  /** The author of each group's newest message. */
+  readonly lastSender: Readonly<Record<string, string>>;
+  readonly me: string | undefined;
+}
+
+/**
+ * Conversations first (most recent first; groups with the last sender's name before the
+ * preview), then contacts without one. Blocked contacts are left out.
+ */
 export function listEntries(
   contacts: readonly ContactView[],
   conversations: readonly ConversationRecord[],
+  group: GroupListInput = { groups: {}, lastSender: {}, me: undefined },
 ): ListEntry[] {
   const byId = new Map(contacts.map((c) => [c.accountId, c]));
   const seen = new Set<string>();
   const out: ListEntry[] = [];
   for (const conv of conversations) {
+    if (conv.id.startsWith('g:')) {
+      const from = group.lastSender[conv.id];
+      const preview = conv.lastMessagePreview ?? '';
+      out.push({
+        id: conv.id,
+        name: group.groups[conv.id]?.title ?? conv.title ?? 'Group',
+        preview: from && preview ? `${senderName(contacts, from, group.me)}: ${preview}` : preview,
+        at: conv.lastMessageAt,
+        unread: conv.unread,
+        request: false,
+      });
+      continue;
+    }
     if (!conv.id.startsWith('d:')) continue;
     const accountId = conv.id.slice(2);
     const c = byId.get(accountId);
     if (c?.state === 'blocked') continue;
     seen.add(accountId);
     out.push({
-      accountId,
+      id: accountId,
       name: contactName(c, accountId),
       preview: conv.lastMessagePreview ?? '',
       at: conv.lastMessageAt,
@@ -47,7 +84,7 @@ export function listEntries(
   for (const c of contacts) {
     if (seen.has(c.accountId) || c.state === 'blocked') continue;
     out.push({
-      accountId: c.accountId,
+      id: c.accountId,
       name: contactName(c, c.accountId),
       preview: '',
       at: 0,
@@ -65,13 +102,17 @@ export function ConversationList() {
   const selected = useApp((s) => s.selected);
   const search = useApp((s) => s.search);
   const typing = useApp((s) => s.typing);
+  const panel = useApp((s) => s.panel);
+  const me = useApp((s) => s.me?.userId);
+  const groups = useChat((s) => s.groups);
+  const lastSender = useChat((s) => s.lastSender);
   const q = search.trim().toLowerCase();
-  const entries = listEntries(contacts, conversations).filter(
+  const entries = listEntries(contacts, conversations, { groups, lastSender, me }).filter(
     (e) => !q || e.name.toLowerCase().includes(q) || e.preview.toLowerCase().includes(q),
   );
   return (
     <nav className="conversations" aria-label="Conversations">
-      <div className="search">
+      <div className="search with-action">
         <input
           type="search"
           placeholder="Search"
@@ -79,18 +120,28 @@ export function ConversationList() {
           value={search}
           onChange={(e) => useApp.setState({ search: e.target.value })}
         />
+        <button
+          type="button"
+          className="icon"
+          aria-label="New group"
+          aria-pressed={panel === 'new-group'}
+          onClick={() => useApp.setState({ panel: panel === 'new-group' ? 'none' : 'new-group' })}
+        >
+          <NewGroupIcon />
+        </button>
       </div>
       {entries.length === 0 && (
         <p className="empty">{q ? 'No match.' : 'No conversations yet. Add a contact with their code.'}</p>
       )}
       <ul>
         {entries.map((e) => (
-          <li key={e.accountId}>
+          <li key={e.id}>
             <button
               type="button"
-              className={`conversation${selected === e.accountId ? ' active' : ''}`}
-              aria-current={selected === e.accountId ? 'true' : undefined}
-              onClick={() => void select(e.accountId)}
+              className={`conversation${selected === e.id ? ' active' : ''}`}
+              aria-current={selected === e.id ? 'true' : undefined}
+              data-testid={e.id.startsWith('g:') ? 'group-row' : undefined}
+              onClick={() => void select(e.id)}
             >
               <span className="avatar" aria-hidden="true">
                 {initials(e.name)}
@@ -102,7 +153,7 @@ export function ConversationList() {
                 </span>
                 <span className="conversation-bottom">
                   <span className="conversation-preview">
-                    {typing[e.accountId] ? <em>typing…</em> : e.request ? 'Message request' : e.preview}
+                    {typing[e.id] ? <em>typing…</em> : e.request ? 'Message request' : e.preview}
                   </span>
                   {e.unread > 0 && (
                     <span className="unread" data-testid="unread">
@@ -125,6 +176,7 @@ export function ConversationList() {
 function MessageHits({ query }: { query: string }) {
   const contacts = useApp((s) => s.contacts);
   const conversations = useApp((s) => s.conversations);
+  const groups = useChat((s) => s.groups);
   const [hits, setHits] = useState<{ query: string; hits: SearchHit[] } | undefined>(undefined);
   // biome-ignore lint/correctness/useExhaustiveDependencies: search again when the history changes
   useEffect(() => {
@@ -165,7 +217,11 @@ function MessageHits({ query }: { query: string }) {
               >
                 <span className="conversation-main">
                   <span className="conversation-top">
-                    <span className="conversation-name">{contactName(byId.get(h.accountId), h.accountId)}</span>
+                    <span className="conversation-name">
+                      {h.accountId.startsWith('g:')
+                        ? (groups[h.accountId]?.title ?? 'Group')
+                        : contactName(byId.get(h.accountId), h.accountId)}
+                    </span>
                     <span className="conversation-time">
                       {dayLabel(h.message.sentAt)} {clockTime(h.message.sentAt)}
                     </span>

@@ -16,6 +16,10 @@ export function humanError(error: unknown): string {
           : 'Too many requests. Please wait a moment and try again.';
       case 'UNAVAILABLE':
         return 'The server is busy or restarting. Your messages will be sent when it is back.';
+      case 'NOT_FOUND':
+        return 'That is no longer on the server (files expire after some time).';
+      case 'PAYLOAD_TOO_LARGE':
+        return 'That file is too large for the server.';
       default:
         return `The server refused the request (${error.apiCode}).`;
     }
@@ -35,6 +39,18 @@ export function humanError(error: unknown): string {
       return (error as Error).message.includes('own contact code')
         ? 'That is your own contact code.'
         : 'That input is not valid.';
+    case 'ATTACHMENT_TOO_LARGE':
+      return 'That file is too large to send through this server. Try a smaller one.';
+    case 'ATTACHMENT_CORRUPT':
+      return 'That file arrived damaged or was altered, so it was not opened. Ask for it again.';
+    case 'GROUP_FORBIDDEN':
+      return 'Only a group admin can do that, and only members can write to a group.';
+    case 'MESSAGE_FORBIDDEN':
+      return 'You can only edit or delete your own messages, and not after they were deleted.';
+    case 'CONTACT_BLOCKED':
+      return 'This contact is blocked. Unblock them to send messages.';
+    case 'NOT_FOUND':
+      return 'That is no longer available (a file expires on the server after some time).';
     case 'STORAGE_FAILED':
       return 'This browser cannot store data here (private mode or storage disabled).';
     default:

@@ -3,6 +3,7 @@ import { ChatPane } from '../components/chat-pane.js';
 import { ContactsPanel } from '../components/contacts-panel.js';
 import { ConversationList } from '../components/conversation-list.js';
 import { DevicesPanel } from '../components/devices-panel.js';
+import { GroupPanel, NewGroupPanel } from '../components/group-panel.js';
 import { AddContactIcon, DevicesIcon, LockIcon, SettingsIcon, ThemeIcon } from '../components/icons.js';
 import { InfoPanel } from '../components/info-panel.js';
 import { SettingsPanel } from '../components/settings-panel.js';
@@ -97,7 +98,8 @@ export function MainScreen() {
         <ConversationList />
       </div>
       <ChatPane />
-      {panel === 'info' && <InfoPanel />}
+      {panel === 'info' && (selected?.startsWith('g:') ? <GroupPanel /> : <InfoPanel />)}
+      {panel === 'new-group' && <NewGroupPanel />}
       {panel === 'contacts' && <ContactsPanel />}
       {panel === 'devices' && <DevicesPanel />}
       {panel === 'settings' && <SettingsPanel />}

@@ -23,7 +23,7 @@ export type Phase =
   | 'main';
 
 /** The side panel of the main screen. */
-export type Panel = 'none' | 'info' | 'contacts' | 'devices' | 'settings';
+export type Panel = 'none' | 'info' | 'contacts' | 'devices' | 'settings' | 'new-group';
 
 /** Colour theme; 'system' follows prefers-color-scheme. */
 export type Theme = 'system' | 'light' | 'dark';
@@ -44,7 +44,7 @@ export interface AppState {
   me: ClientIdentity | undefined;
   contacts: ContactView[];
   conversations: ConversationRecord[];
-  /** The open conversation's contact (account id). */
+  /** The open conversation: its contact's account id, or `g:<groupId>` for a group. */
   selected: string | undefined;
   /** Messages of the open conversation, oldest first. */
   messages: MessageView[];
