@@ -1,8 +1,16 @@
 // VAULTEX service worker: keeps the app shell available offline. It never touches the
 // relay's API (everything outside the shell passes through untouched) and stores no
 // message data: messages live encrypted in IndexedDB.
-const CACHE = 'vaultex-shell-v1';
-const SHELL = ['/', '/manifest.webmanifest', '/icon.svg', '/icon-maskable.svg'];
+const CACHE = 'vaultex-shell-v2';
+const SHELL = [
+  '/',
+  '/manifest.webmanifest',
+  '/icon.svg',
+  '/icon-maskable.svg',
+  '/icon-192.png',
+  '/icon-512.png',
+  '/icon-maskable-512.png',
+];
 
 // The hashed script and style index.html names (the build adds them; no list to maintain).
 async function assetsOf(cache) {

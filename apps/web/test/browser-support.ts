@@ -66,11 +66,12 @@ export async function startRelay(webDir: string): Promise<StartedServer> {
   };
 }
 
-/** Chromium, headless. */
-export function launchChromium(): Promise<Browser> {
+/** Chromium, headless; `extraArgs` adds switches (e.g. a fake camera fed from a Y4M file). */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
+      ...extraArgs,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',

@@ -5,6 +5,7 @@ import { useApp } from '../state/store.js';
 import { contactName } from './conversation-list.js';
 import { CloseIcon } from './icons.js';
 import { QrImage } from './qr-image.js';
+import { ScanButton } from './scan-button.js';
 
 /** The contacts panel. */
 export function ContactsPanel() {
@@ -16,12 +17,14 @@ export function ContactsPanel() {
   if (!me) return null;
   const requests = contacts.filter((c) => c.state === 'request');
   const blocked = contacts.filter((c) => c.state === 'blocked');
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!code.trim()) return;
-    const problem = await addContact(code);
+  const add = async (text: string) => {
+    const problem = await addContact(text);
     setError(problem);
     if (!problem) setCode('');
+  };
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (code.trim()) await add(code);
   };
   const copy = async () => {
     try {
@@ -68,6 +71,7 @@ export function ContactsPanel() {
           </p>
         )}
         <div className="actions">
+          <ScanButton label="Camera view for scanning a contact QR code" onResult={(text) => void add(text)} />
           <button type="submit" className="primary" disabled={!code.trim()}>
             Add contact
           </button>

@@ -4,6 +4,7 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { approveLink, loadDevices, revokeDevice } from '../state/session.js';
 import { useApp } from '../state/store.js';
 import { CloseIcon } from './icons.js';
+import { ScanButton } from './scan-button.js';
 
 /** The devices panel. */
 export function DevicesPanel() {
@@ -20,9 +21,11 @@ export function DevicesPanel() {
   }, [reload]);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!code.trim()) return;
+    if (code.trim()) await approve(code);
+  };
+  const approve = async (text: string) => {
     setDone(undefined);
-    const problem = await approveLink(code);
+    const problem = await approveLink(text);
     setError(problem);
     if (!problem) {
       setCode('');
@@ -84,6 +87,7 @@ export function DevicesPanel() {
           </p>
         )}
         <div className="actions">
+          <ScanButton label="Camera view for scanning a link QR code" onResult={(text) => void approve(text)} />
           <button type="submit" className="primary" disabled={!code.trim()}>
             Approve device
           </button>

@@ -1,10 +1,14 @@
-/** The contact's info: safety number (12 groups of 5) with its QR code, verified toggle, block. */
+/**
+ * The contact's info: safety number (12 groups of 5) with its QR code, verified toggle, the
+ * identity-key history with a pending change to accept, block.
+ */
 import type { SafetyNumberView } from '@vaultex/client/browser';
 import { useEffect, useState } from 'react';
 import { setContactState, setVerified } from '../state/session.js';
 import { useApp } from '../state/store.js';
 import { contactName } from './conversation-list.js';
 import { CloseIcon } from './icons.js';
+import { KeyHistory } from './key-history.js';
 import { QrImage } from './qr-image.js';
 
 /** The info panel of the open conversation. */
@@ -47,6 +51,7 @@ export function InfoPanel() {
       <p className="small">
         User ID: <span className="mono">{contact.formatted}</span>
       </p>
+      <KeyHistory contact={contact} name={name} />
       <h3>Safety number</h3>
       <p className="hint">Compare these digits with {name} in person or on a call, or scan each other's code.</p>
       {sn && (

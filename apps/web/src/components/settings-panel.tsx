@@ -1,5 +1,11 @@
-/** Settings: profile name, privacy (read receipts, typing, discoverability), security, notifications. */
+/**
+ * Settings: profile name, privacy (read receipts, typing, discoverability), security (auto-lock,
+ * duress PIN, wipe), notifications, network (the relay).
+ */
 import { type FormEvent, useState } from 'react';
+import { DuressFields } from '../screens/onboarding.js';
+import { exportBackup } from '../state/backup.js';
+import { removeDuressPin, setDuressPin } from '../state/duress.js';
 import {
   autoLockMinutes,
   notificationsOn,
@@ -121,6 +127,7 @@ export function SettingsPanel() {
           </option>
         ))}
       </select>
+      <DuressSettings report={report} />
       <div className="actions">
         <button
           type="button"
@@ -154,6 +161,102 @@ export function SettingsPanel() {
         />
         Notify me of new messages (no content shown)
       </label>
+      <BackupExport report={report} />
+      <h3>Network</h3>
+      <p className="small">
+        Server:{' '}
+        <span className="mono" data-testid="server-url">
+          {client.profile.serverUrl}
+        </span>
+      </p>
     </aside>
+  );
+}
+
+/** Export an encrypted backup file: the password twice, then the download. */
+function BackupExport({ report }: { report: (problem: string | undefined, ok: string) => void }) {
+  const [password, setPassword] = useState('');
+  const [again, setAgain] = useState('');
+  const [working, setWorking] = useState(false);
+  const ready = password.length >= 8 && password === again;
+  return (
+    <form
+      aria-labelledby="backup-title"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (!ready) return;
+        setWorking(true);
+        const problem = await exportBackup(password);
+        setWorking(false);
+        if (!problem) {
+          setPassword('');
+          setAgain('');
+        }
+        report(problem, 'Backup downloaded. Keep the file and its password apart.');
+      }}
+    >
+      <h3 id="backup-title">Backup</h3>
+      <p className="hint">
+        An encrypted file with your keys, contacts and history. Anyone with the file and its password can read it.
+      </p>
+      <label htmlFor="backup-password">Backup password (at least 8 characters)</label>
+      <input
+        id="backup-password"
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <label htmlFor="backup-password-again">Repeat the backup password</label>
+      <input
+        id="backup-password-again"
+        type="password"
+        autoComplete="new-password"
+        value={again}
+        aria-invalid={again.length > 0 && again !== password}
+        onChange={(e) => setAgain(e.target.value)}
+      />
+      <div className="actions">
+        <button type="submit" disabled={!ready || working}>
+          {working ? 'Encrypting…' : 'Download backup'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/**
+ * Set, replace or remove the duress PIN. The panel never says whether one is set: the app
+ * cannot tell a decoy from filler without the duress PIN itself.
+ */
+function DuressSettings({ report }: { report: (problem: string | undefined, ok: string) => void }) {
+  const [pin, setPin] = useState('');
+  const [wipe, setWipe] = useState(false);
+  const [working, setWorking] = useState(false);
+  const problem = pin.length > 0 && pin.length < 6 ? 'The duress PIN needs at least 6 characters.' : undefined;
+  const run = async (work: () => Promise<string | undefined>, ok: string) => {
+    setWorking(true);
+    const failed = await work();
+    setWorking(false);
+    if (!failed) setPin('');
+    report(failed, ok);
+  };
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (pin.length >= 6) void run(() => setDuressPin(pin, wipe), 'Duress PIN set.');
+      }}
+    >
+      <DuressFields pin={pin} setPin={setPin} wipe={wipe} setWipe={setWipe} problem={problem} />
+      <div className="actions">
+        <button type="submit" disabled={working || pin.length < 6}>
+          Set duress PIN
+        </button>
+        <button type="button" disabled={working} onClick={() => void run(removeDuressPin, 'No duress PIN now.')}>
+          Remove duress PIN
+        </button>
+      </div>
+    </form>
   );
 }

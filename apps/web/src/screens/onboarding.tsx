@@ -1,6 +1,8 @@
 /** First launch: welcome, name, restore, PIN, seed phrase shown and confirmed; and unlock. */
 import { type FormEvent, type ReactNode, useMemo, useState } from 'react';
-import { submitPin, unlock } from '../state/session.js';
+import { QrImage } from '../components/qr-image.js';
+import { chooseBackup, pendingBackup } from '../state/backup.js';
+import { serverUrl, setServerUrl, submitPin, unlock } from '../state/session.js';
 import { useApp } from '../state/store.js';
 
 const set = useApp.setState;
@@ -18,6 +20,7 @@ function Card(props: { title: string; children: ReactNode }) {
         {props.children}
         {busy && (
           <p className="busy" role="status">
+            <span className="spinner" aria-hidden="true" data-testid="spinner" />
             {busy}
           </p>
         )}
@@ -31,11 +34,34 @@ function Card(props: { title: string; children: ReactNode }) {
   );
 }
 
+/** The relay a new, restored or linked profile uses (the page's origin by default). */
+function ServerField() {
+  const [url, setUrl] = useState(serverUrl());
+  return (
+    <details className="server-field">
+      <summary>Server: {url}</summary>
+      <label htmlFor="server-url">Server address</label>
+      <input
+        id="server-url"
+        type="url"
+        value={url}
+        spellCheck={false}
+        onChange={(e) => {
+          setUrl(e.target.value);
+          setServerUrl(e.target.value);
+        }}
+      />
+      <p className="hint">The relay that carries your encrypted messages. Leave it as it is unless you run your own.</p>
+    </details>
+  );
+}
+
 /** Create or restore. */
 export function Welcome() {
   return (
     <Card title="Welcome to VAULTEX">
       <p>End-to-end encrypted messages. No phone number, no e-mail: your account is a key on this device.</p>
+      <ServerField />
       <div className="actions">
         <button
           type="button"
@@ -46,6 +72,9 @@ export function Welcome() {
         </button>
         <button type="button" onClick={() => set({ phase: 'restore', mode: 'restore', error: undefined })}>
           Restore from seed phrase
+        </button>
+        <button type="button" onClick={() => set({ phase: 'restore', mode: 'restore', error: undefined })}>
+          Restore from a backup file
         </button>
         <button type="button" onClick={() => set({ phase: 'pin', mode: 'link', error: undefined })}>
           Link to an existing device
@@ -86,6 +115,7 @@ export function Restore() {
   const count = words.trim() ? words.trim().split(/\s+/u).length : 0;
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    chooseBackup(undefined);
     set({ seedPhrase: words, phase: 'pin', error: undefined });
   };
   return (
@@ -110,20 +140,75 @@ export function Restore() {
           </button>
         </div>
       </form>
+      <BackupRestore />
     </Card>
   );
 }
 
-/** Choose the PIN that encrypts this device's storage. */
+/** Restore from a backup file (settings' export): the file and its password, then the PIN step. */
+function BackupRestore() {
+  // After a wrong password the file chosen before is kept: only the password is asked again.
+  const [bytes, setBytes] = useState<Uint8Array | undefined>(pendingBackup?.bytes);
+  const [password, setPassword] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!bytes || !password) return;
+    chooseBackup({ bytes, password });
+    set({ phase: 'pin', error: undefined });
+  };
+  return (
+    <form onSubmit={submit} aria-labelledby="backup-restore-title">
+      <h2 id="backup-restore-title" className="small-heading">
+        Restore from a backup file
+      </h2>
+      <label htmlFor="backup-file">Backup file (.vxbk)</label>
+      <input
+        id="backup-file"
+        type="file"
+        accept=".vxbk"
+        onChange={async (e) => {
+          const file = e.target.files?.[0];
+          setBytes(file ? new Uint8Array(await file.arrayBuffer()) : undefined);
+        }}
+      />
+      {bytes && <p className="hint">Backup file chosen ({bytes.length.toLocaleString()} bytes).</p>}
+      <label htmlFor="backup-password">Backup password</label>
+      <input
+        id="backup-password"
+        type="password"
+        autoComplete="off"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={!bytes || !password}>
+          Restore backup
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Choose the PIN that encrypts this device's storage, and optionally a duress PIN. */
 export function Pin() {
   const [pin, setPin] = useState('');
   const [again, setAgain] = useState('');
+  const [duress, setDuress] = useState('');
+  const [wipe, setWipe] = useState(false);
   const busy = useApp((s) => s.busy);
   const mismatch = again.length > 0 && pin !== again;
+  const duressProblem =
+    duress.length === 0
+      ? undefined
+      : duress.length < 6
+        ? 'The duress PIN needs at least 6 characters.'
+        : duress === pin
+          ? 'The duress PIN must differ from your PIN.'
+          : undefined;
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (pin.length < 6 || pin !== again) return;
-    void submitPin(pin);
+    if (pin.length < 6 || pin !== again || duressProblem) return;
+    void submitPin(pin, duress ? { pin: duress, wipe } : undefined);
   };
   return (
     <Card title="Choose a PIN">
@@ -152,13 +237,52 @@ export function Pin() {
           onChange={(e) => setAgain(e.target.value)}
         />
         {mismatch && <p className="hint">The PINs differ.</p>}
+        <DuressFields pin={duress} setPin={setDuress} wipe={wipe} setWipe={setWipe} problem={duressProblem} />
         <div className="actions">
-          <button type="submit" className="primary" disabled={Boolean(busy) || pin.length < 6 || pin !== again}>
+          <button
+            type="submit"
+            className="primary"
+            disabled={Boolean(busy) || pin.length < 6 || pin !== again || Boolean(duressProblem)}
+          >
             Continue
           </button>
         </div>
       </form>
     </Card>
+  );
+}
+
+/** The optional duress PIN (onboarding and settings): opens an empty decoy profile. */
+export function DuressFields(props: {
+  pin: string;
+  setPin: (v: string) => void;
+  wipe: boolean;
+  setWipe: (v: boolean) => void;
+  problem: string | undefined;
+}) {
+  return (
+    <details className="duress">
+      <summary>Duress PIN (optional)</summary>
+      <p className="hint">
+        A second PIN for when someone forces you to unlock: it opens an empty profile that looks like a new account.
+        Nothing on this device shows that it exists.
+      </p>
+      <label htmlFor="duress-pin">Duress PIN (at least 6 characters, not your PIN)</label>
+      <input
+        id="duress-pin"
+        type="password"
+        inputMode="numeric"
+        autoComplete="off"
+        value={props.pin}
+        aria-invalid={Boolean(props.problem)}
+        onChange={(e) => props.setPin(e.target.value)}
+      />
+      {props.problem && <p className="hint">{props.problem}</p>}
+      <label className="toggle">
+        <input type="checkbox" checked={props.wipe} onChange={(e) => props.setWipe(e.target.checked)} />
+        Wipe my real profile from this device when the duress PIN is used
+      </label>
+    </details>
   );
 }
 
@@ -171,6 +295,7 @@ export function LinkWait() {
         On a device where you are signed in, open <strong>Devices</strong>, paste this code and approve. This page
         continues by itself.
       </p>
+      {code && <QrImage text={code} label="QR code for linking this browser" />}
       <textarea className="mono small code" readOnly aria-label="Link code" value={code} rows={4} />
       <p className="busy" role="status">
         Waiting for approval…

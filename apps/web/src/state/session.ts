@@ -2,34 +2,49 @@
  * The client's lifecycle in the page: create, restore or unlock the profile, wire the
  * client's events into the store, and the actions the screens call.
  */
-import {
-  browserDeps,
-  createBrowserClient,
-  type DeviceInfo,
-  type MessageView,
-  openBrowserClient,
-  openIndexedDbStore,
-  restoreBrowserClient,
-  VaultexClient,
-} from '@vaultex/client/browser';
+import { browserDeps, type DeviceInfo, type MessageView, VaultexClient } from '@vaultex/client/browser';
 import { humanError } from '../lib/errors.js';
+import { backupError, chooseBackup, pendingBackup } from './backup.js';
+import { conversationOf, wireChat } from './chat-actions.js';
+import {
+  type DuressChoice,
+  deleteSlot,
+  openSlot,
+  type Slot,
+  setOpenedProfile,
+  setUpOtherSlot,
+  unlockSlots,
+  wipeSlots,
+  withStore,
+} from './profiles.js';
 import { type Theme, useApp } from './store.js';
 
-/** One profile per browser origin for now. */
-const PROFILE = 'vaultex-profile';
+/** One account per browser origin, in one of two profile slots (state/profiles.ts). */
 const PROFILE_FLAG = 'vaultex.profile';
-/**
- * Argon2id cost of the PIN-derived store key: OWASP's minimum (19 MiB, t=2), so unlocking
- * stays near a second with the pure-TS implementation on phones.
- */
-const ARGON2 = { t: 2, m: 19456, p: 1 } as const;
+/** The relay chosen on the onboarding screens; the page's origin unless changed. */
+let chosenServer: string | undefined;
 
 const set = useApp.setState;
 const get = useApp.getState;
 
-/** The server: the page's own origin (the relay serves the app). */
+/** The server: the page's own origin (the relay serves the app) unless another was chosen. */
 export function serverUrl(): string {
-  return location.origin;
+  return chosenServer ?? location.origin;
+}
+
+/** Choose the relay for a new, restored or linked profile (empty: the page's origin). */
+export function setServerUrl(url: string): void {
+  const trimmed = url.trim().replace(/\/+$/u, '');
+  chosenServer = trimmed && trimmed !== location.origin ? trimmed : undefined;
+}
+
+/** Fill the slot beside the account: the duress decoy, or filler. A failure is reported, not fatal. */
+async function otherSlot(slot: Slot, duress: DuressChoice | undefined, displayName: string): Promise<void> {
+  try {
+    await setUpOtherSlot(slot, duress, { serverUrl: serverUrl(), displayName });
+  } catch (e) {
+    set({ notice: `The duress PIN could not be set up (${humanError(e)}). Set it again in Settings.` });
+  }
 }
 
 /** First screen: unlock when a profile exists, else welcome. */
@@ -51,35 +66,79 @@ async function busy<T>(label: string, work: () => Promise<T>): Promise<T | undef
   }
 }
 
-/** The PIN step: create or restore the account with the PIN as store passphrase. */
-export async function submitPin(pin: string): Promise<void> {
+/**
+ * The PIN step: create or restore the account with the PIN as store passphrase; with a
+ * duress PIN, the decoy profile beside it.
+ */
+export async function submitPin(pin: string, duress?: DuressChoice): Promise<void> {
   const { mode, displayName, seedPhrase } = get();
   if (mode === 'create') {
-    const made = await busy('Generating your keys…', () =>
-      createBrowserClient({ name: PROFILE, passphrase: pin, argon2: ARGON2, serverUrl: serverUrl(), displayName }),
-    );
+    const made = await busy('Generating your keys…', async () => {
+      const { store } = await openSlot(0, pin);
+      const made = await withStore(store, (s) =>
+        VaultexClient.create({ store: s, serverUrl: serverUrl(), displayName, deps: browserDeps() }),
+      );
+      setOpenedProfile({ store, slot: 0 });
+      await otherSlot(0, duress, displayName);
+      return made;
+    });
     if (!made) return;
     localStorage.setItem(PROFILE_FLAG, '1');
     await attach(made.client);
     set({ seedPhrase: made.seedPhrase, phase: 'seed' });
   } else if (mode === 'link') {
-    await startLink(pin);
+    await startLink(pin, duress);
+  } else if (pendingBackup) {
+    await restoreBackup(pin, duress, pendingBackup);
   } else {
     const client = await busy('Restoring your account…', async () => {
-      await deleteProfile();
-      return restoreBrowserClient({
-        name: PROFILE,
-        passphrase: pin,
-        argon2: ARGON2,
-        serverUrl: serverUrl(),
-        seedPhrase: seedPhrase.trim().toLowerCase().split(/\s+/u).join(' '),
-        ...(displayName ? { displayName } : {}),
-      });
+      await deleteSlot(0);
+      const { store } = await openSlot(0, pin);
+      const client = await withStore(store, (s) =>
+        VaultexClient.restore({
+          store: s,
+          serverUrl: serverUrl(),
+          seedPhrase: seedPhrase.trim().toLowerCase().split(/\s+/u).join(' '),
+          deps: browserDeps(),
+          ...(displayName ? { displayName } : {}),
+        }),
+      );
+      setOpenedProfile({ store, slot: 0 });
+      await otherSlot(0, duress, client.profile.displayName);
+      return client;
     });
     if (!client) return;
     localStorage.setItem(PROFILE_FLAG, '1');
     await attach(client);
     set({ seedPhrase: '', phase: 'main' });
+  }
+}
+
+/** Restore from a backup file into a new profile under `pin`; a failure returns to the restore screen. */
+async function restoreBackup(
+  pin: string,
+  duress: DuressChoice | undefined,
+  backup: { readonly bytes: Uint8Array; readonly password: string },
+): Promise<void> {
+  set({ busy: 'Restoring your backup…', error: undefined });
+  await new Promise((r) => setTimeout(r, 30));
+  try {
+    await deleteSlot(0);
+    const { store } = await openSlot(0, pin);
+    const client = await withStore(store, (s) =>
+      VaultexClient.importBackup({ store: s, deps: browserDeps(), backup: backup.bytes, password: backup.password }),
+    );
+    setOpenedProfile({ store, slot: 0 });
+    await otherSlot(0, duress, client.profile.displayName);
+    chooseBackup(undefined);
+    localStorage.setItem(PROFILE_FLAG, '1');
+    await attach(client);
+    set({ phase: 'main' });
+  } catch (e) {
+    await deleteSlot(0);
+    set({ phase: 'restore', error: backupError(e) });
+  } finally {
+    set({ busy: undefined });
   }
 }
 
@@ -90,10 +149,10 @@ const LINK_TIMEOUT_MS = 10 * 60_000;
  * Link this browser to an existing account: a fresh profile store under the PIN, a link
  * code to show, then wait until the existing device approves it (devices panel there).
  */
-async function startLink(pin: string): Promise<void> {
+async function startLink(pin: string, duress: DuressChoice | undefined): Promise<void> {
   const ready = await busy('Preparing the link…', async () => {
-    await deleteProfile();
-    const store = await openIndexedDbStore({ name: PROFILE, passphrase: pin, argon2: ARGON2 });
+    await deleteSlot(0);
+    const { store } = await openSlot(0, pin);
     const request = VaultexClient.createLinkCode({ serverUrl: serverUrl(), deps: browserDeps() });
     return { store, request };
   });
@@ -106,6 +165,8 @@ async function startLink(pin: string): Promise<void> {
       request: ready.request,
       timeoutMs: LINK_TIMEOUT_MS,
     });
+    setOpenedProfile({ store: ready.store, slot: 0 });
+    await otherSlot(0, duress, client.profile.displayName);
     localStorage.setItem(PROFILE_FLAG, '1');
     await attach(client);
     set({ linkCode: '', phase: 'main' });
@@ -150,19 +211,24 @@ export async function revokeDevice(deviceId: number): Promise<string | undefined
   }
 }
 
-/** Unlock an existing profile. */
+/**
+ * Unlock: the PIN is tried on both profile slots (Argon2id in workers, the page stays
+ * responsive); a duress PIN opens the decoy, wiping the real profile first if so chosen.
+ */
 export async function unlock(pin: string): Promise<void> {
-  const client = await busy('Unlocking…', () => openBrowserClient({ name: PROFILE, passphrase: pin }));
+  // Marks for the time-to-interactive figures (docs/PERFORMANCE.md "Web app").
+  performance.mark('vaultex:unlock:start');
+  const client = await busy('Unlocking…', async () => {
+    const opened = await unlockSlots(pin);
+    performance.mark('vaultex:unlock:keys');
+    const client = await withStore(opened.store, (s) => VaultexClient.open({ store: s, deps: browserDeps() }));
+    setOpenedProfile(opened);
+    return client;
+  });
   if (!client) return;
   await attach(client);
   set({ phase: 'main' });
-}
-
-function deleteProfile(): Promise<void> {
-  return new Promise((resolve) => {
-    const req = indexedDB.deleteDatabase(PROFILE);
-    req.onsuccess = req.onerror = req.onblocked = () => resolve();
-  });
+  performance.mark('vaultex:unlock:done');
 }
 
 let refreshing: Promise<void> | undefined;
@@ -181,7 +247,7 @@ export function refresh(): Promise<void> {
       if (!client) return;
       const [contacts, conversations] = await Promise.all([client.contacts.list(), client.messages.conversations()]);
       const selected = get().selected;
-      const latest = selected ? await client.messages.list(`d:${selected}`, { limit: PAGE }) : [];
+      const latest = selected ? await client.messages.list(conversationOf(selected), { limit: PAGE }) : [];
       // Still the same conversation: keep the older pages already loaded (scroll-back).
       const kept = get().selected === selected ? get().messages : [];
       set({ contacts, conversations, messages: mergeMessages(kept, latest) });
@@ -217,7 +283,7 @@ export async function loadOlder(limit = PAGE): Promise<void> {
   if (!client || !selected || !oldest || !hasOlder || loadingOlder) return;
   loadingOlder = true;
   try {
-    const page = await client.messages.list(`d:${selected}`, {
+    const page = await client.messages.list(conversationOf(selected), {
       limit,
       before: { sentAt: oldest.sentAt, id: oldest.id },
     });
@@ -232,6 +298,7 @@ export async function loadOlder(limit = PAGE): Promise<void> {
 
 /** One hit of the message search. */
 export interface SearchHit {
+  /** The contact's account id, or `g:<groupId>`: what `select` opens. */
   readonly accountId: string;
   readonly message: MessageView;
 }
@@ -246,13 +313,13 @@ export async function searchMessages(query: string, max = 50): Promise<SearchHit
   if (!client || needle.length < 2) return [];
   const hits: SearchHit[] = [];
   for (const conv of get().conversations) {
-    if (!conv.id.startsWith('d:')) continue;
+    if (!conv.id.startsWith('d:') && !conv.id.startsWith('g:')) continue;
     let before: { sentAt: number; id: string } | undefined;
     for (;;) {
       const page = await client.messages.list(conv.id, { limit: 1000, ...(before ? { before } : {}) });
       for (const m of page) {
         if (m.kind === 'text' && m.text?.toLowerCase().includes(needle)) {
-          hits.push({ accountId: conv.id.slice(2), message: m });
+          hits.push({ accountId: conv.id.startsWith('g:') ? conv.id : conv.id.slice(2), message: m });
           if (hits.length >= max) return hits;
         }
       }
@@ -285,7 +352,11 @@ async function attach(client: VaultexClient): Promise<void> {
   client.on('message', ({ message }) => {
     onChange();
     if (message.direction === 'in') notifyIncoming();
-    if (message.direction === 'in' && message.conversationId === `d:${get().selected}` && document.hasFocus()) {
+    if (
+      message.direction === 'in' &&
+      message.conversationId === conversationOf(get().selected ?? '') &&
+      document.hasFocus()
+    ) {
       void client.messages.markRead(message.conversationId).then(onChange);
     }
   });
@@ -317,6 +388,7 @@ async function attach(client: VaultexClient): Promise<void> {
     const code = (error as { code?: string; apiCode?: string }).apiCode;
     if (code === 'RATE_LIMITED') set({ notice: humanError(error) });
   });
+  wireChat(client);
   client.start();
   armAutoLock();
   await refresh();
@@ -345,8 +417,8 @@ export async function select(accountId: string | undefined): Promise<void> {
   });
   await refresh();
   const client = get().client;
-  if (client && accountId && get().conversations.some((c) => c.id === `d:${accountId}` && c.unread > 0)) {
-    await client.messages.markRead(`d:${accountId}`);
+  if (client && accountId && get().conversations.some((c) => c.id === conversationOf(accountId) && c.unread > 0)) {
+    await client.messages.markRead(conversationOf(accountId));
     await refresh();
   }
 }
@@ -430,6 +502,7 @@ export function setTheme(theme: Theme): void {
 export async function lock(): Promise<void> {
   const client = get().client;
   set({ client: undefined, me: undefined, contacts: [], conversations: [], messages: [], selected: undefined });
+  setOpenedProfile(undefined);
   await client?.close();
   set({ phase: 'unlock', panel: 'none' });
 }
@@ -528,8 +601,9 @@ export async function wipeProfile(): Promise<void> {
   const client = get().client;
   clearInterval(autoLockTimer);
   set({ client: undefined, me: undefined, contacts: [], conversations: [], messages: [], selected: undefined });
+  setOpenedProfile(undefined);
   await client?.close().catch(() => undefined);
-  await deleteProfile();
+  await wipeSlots();
   localStorage.removeItem(PROFILE_FLAG);
   localStorage.removeItem(NOTIFY_KEY);
   set({ phase: 'welcome', panel: 'none' });

@@ -5,8 +5,8 @@
  * a keyed HMAC; the few plaintext index fields (timestamps, message and outbox ids) and
  * what they reveal are listed in indexeddb/indexeddb-backend.ts.
  *
- * Argon2id runs on the calling thread (about a second with the default cost); an app
- * that must stay responsive opens the store from a worker.
+ * Argon2id runs on the calling thread (about a second with the default cost) unless the
+ * caller passes an asynchronous `argon2id` (the web app runs it in a Web Worker).
  */
 import {
   type Argon2Params,
