@@ -52,6 +52,10 @@ export const API_ERROR_CODES = {
     doc: 'An attachment chunk is not the next expected one, would exceed the declared size, or the upload is already complete.',
   },
   ATTACHMENT_INCOMPLETE: { status: 409, doc: 'The attachment is still being uploaded and cannot be downloaded yet.' },
+  ARCHIVE_CONFLICT: {
+    status: 409,
+    doc: 'The If-Match version of an archive upload is not the stored one (another device uploaded first): fetch, merge and retry.',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     doc: 'The request body, message blob or attachment exceeds the configured size limit.',

@@ -5,6 +5,7 @@
  * (`base64url`) and `bin` in MessagePack frames (`binary`).
  */
 export * from './accounts.js';
+export * from './archive.js';
 export * from './attachments.js';
 export * from './auth.js';
 export * from './common.js';

@@ -18,5 +18,7 @@ export const PingResponse = z.object({
   version: z.string(),
   minClientVersion: z.string(),
   capabilities: z.array(z.string()),
+  /** Largest archive this relay stores (`PUT /archive`), when it has the `archive` capability. */
+  maxArchiveBytes: z.number().int().min(1).optional(),
 });
 export type PingResponse = z.output<typeof PingResponse>;

@@ -123,6 +123,13 @@ export const ServerConfig = z.object({
     .default(100 * 1024 * 1024),
   /** Commit the mailbox writes of one event-loop turn together (off: one transaction each; for comparison only). */
   groupCommit: z.boolean().default(true),
+  /** Largest history archive in bytes (one per account, `PUT /archive`; advertised by `/ping`). */
+  maxArchiveBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
   /** Attachment chunk size in bytes. */
   attachmentChunkBytes: z
     .number()

@@ -265,6 +265,79 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       expect(await s.readAttachmentChunk(bytes(32, 1), 1)).toBeUndefined();
     });
 
+    it('replaces an archive only by compare-and-swap on its version, per account', async () => {
+      expect(await s.getArchive(id16(1))).toBeUndefined();
+      expect(await s.putArchive(id16(1), 1, bytes(10, 1), 0)).toBe('conflict');
+      expect(await s.putArchive(id16(1), 0, bytes(10, 1), 3600)).toBe(1);
+      expect(await s.putArchive(id16(1), 0, bytes(10, 2), 3600)).toBe('conflict');
+      expect(await s.putArchive(id16(1), 2, bytes(10, 2), 3600)).toBe('conflict');
+      const big = Uint8Array.from({ length: 2 * 1024 * 1024 + 3 }, (_, i) => (i * 7) & 0xff);
+      expect(await s.putArchive(id16(1), 1, big, 7200)).toBe(2);
+      const stored = (await s.getArchive(id16(1)))!;
+      expect({ ...stored, data: undefined }).toEqual({ version: 2, data: undefined, updatedAt: 7200 });
+      // Buffer comparison: a deep equality over 2 MiB element by element takes seconds.
+      expect(Buffer.from(stored.data).equals(big)).toBe(true);
+      expect(await s.getArchive(id16(2))).toBeUndefined();
+      expect(await s.putArchive(id16(2), 0, bytes(5, 5), 0)).toBe(1);
+      expect((await s.getArchive(id16(1)))?.version).toBe(2);
+    });
+
+    it('lets exactly one of concurrent archive writes naming the same version win', async () => {
+      const creates = await Promise.all(Array.from({ length: 6 }, (_, i) => s.putArchive(id16(1), 0, bytes(8, i), 0)));
+      expect(creates.filter((r) => r === 1).length).toBe(1);
+      const created = (await s.getArchive(id16(1)))!;
+      expect(created.data).toEqual(bytes(8, creates.indexOf(1)));
+      const updates = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => s.putArchive(id16(1), 1, bytes(8, 10 + i), 0)),
+      );
+      expect(updates.filter((r) => r === 2).length).toBe(1);
+      expect(updates.filter((r) => r === 'conflict').length).toBe(5);
+      expect(await s.getArchive(id16(1))).toEqual({
+        version: 2,
+        data: bytes(8, 10 + updates.indexOf(2)),
+        updatedAt: 0,
+      });
+    });
+
+    it('replaces, lists and deletes archive key envelopes; deleting the archive removes them too', async () => {
+      const set = (slots: number[], fill = 0) => slots.map((slot) => ({ slot, envelope: bytes(48, fill + slot) }));
+      expect(await s.getArchiveKeys(id16(1))).toEqual([]);
+      await s.replaceArchiveKeys(id16(1), set([8, 0, 3]));
+      expect(await s.getArchiveKeys(id16(1))).toEqual(set([0, 3, 8]));
+      await s.replaceArchiveKeys(id16(1), set([1, 2], 100));
+      expect(await s.getArchiveKeys(id16(1))).toEqual(set([1, 2], 100));
+      expect(await s.deleteArchiveKey(id16(1), 1)).toBe(true);
+      expect(await s.deleteArchiveKey(id16(1), 1)).toBe(false);
+      expect(await s.getArchiveKeys(id16(1))).toEqual(set([2], 100));
+      // Concurrent replacements never interleave: the result is one whole set.
+      const sets = [set([0, 1, 2, 3], 10), set([4, 5, 6, 7, 8], 20), set([0, 8], 30)];
+      await Promise.all(sets.map((keys) => s.replaceArchiveKeys(id16(1), keys)));
+      expect(sets).toContainEqual(await s.getArchiveKeys(id16(1)));
+      await s.replaceArchiveKeys(id16(2), set([0]));
+      await s.putArchive(id16(1), 0, bytes(4, 1), 0);
+      expect(await s.deleteArchive(id16(1))).toBe(true);
+      expect(await s.deleteArchive(id16(1))).toBe(false);
+      expect(await s.getArchive(id16(1))).toBeUndefined();
+      expect(await s.getArchiveKeys(id16(1))).toEqual([]);
+      expect(await s.getArchiveKeys(id16(2))).toEqual(set([0]));
+      await s.replaceArchiveKeys(id16(2), []);
+      expect(await s.getArchiveKeys(id16(2))).toEqual([]);
+    });
+
+    it('deletes the archive and its envelopes with the account', async () => {
+      await s.createAccount(newAccount(1));
+      await s.createAccount(newAccount(2));
+      for (const n of [1, 2]) {
+        await s.putArchive(id16(n), 0, bytes(16, n), 0);
+        await s.replaceArchiveKeys(id16(n), [{ slot: 0, envelope: bytes(48, n) }]);
+      }
+      expect(await s.deleteAccount(id16(1))).toBe(true);
+      expect(await s.getArchive(id16(1))).toBeUndefined();
+      expect(await s.getArchiveKeys(id16(1))).toEqual([]);
+      expect((await s.getArchive(id16(2)))?.data).toEqual(bytes(16, 2));
+      expect(await s.getArchiveKeys(id16(2))).toEqual([{ slot: 0, envelope: bytes(48, 2) }]);
+    });
+
     it('keeps a server secret stable once created', async () => {
       const first = await s.secret('k', () => bytes(32, 1));
       const second = await s.secret('k', () => bytes(32, 2));

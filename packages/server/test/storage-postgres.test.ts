@@ -157,6 +157,12 @@ describeWith('postgres storage', { database: true }, ({ database }) => {
       acks: [],
     });
     const pendingBefore = await lite.pendingMessages(id, 1, 0, 10, 0);
+    // Archives are copied too, in statements bounded by bytes (each may be tens of MiB).
+    const archive = Uint8Array.from({ length: 9 * 1024 * 1024 }, (_, i) => i & 0xff);
+    const other = b(16, 2);
+    expect(await lite.putArchive(id, 0, archive, 3600)).toBe(1);
+    expect(await lite.putArchive(other, 0, archive.subarray(0, 8 * 1024 * 1024), 3600)).toBe(1);
+    await lite.replaceArchiveKeys(id, [{ slot: 0, envelope: b(48, 11) }]);
     await lite.close();
 
     const schema = schemas.name();
@@ -168,6 +174,8 @@ describeWith('postgres storage', { database: true }, ({ database }) => {
       message_targets: 3,
       tokens: 1,
       log_leaves: 1,
+      archives: 2,
+      archive_keys: 1,
     });
     const pgs = await PostgresStorage.open(database, { schema });
     expect(await pgs.getDiscoverable(id)).toBe('Ünïcode name');
@@ -177,6 +185,13 @@ describeWith('postgres storage', { database: true }, ({ database }) => {
     expect(await pgs.logLeafHashes()).toEqual([b(32, 7)]);
     expect(await pgs.pendingMessages(id, 1, 0, 10, 0)).toEqual(pendingBefore);
     expect(await pgs.countPreKeys(id, 1)).toEqual({ oneTime: 1, kem: 0 });
+    const copied = await pgs.getArchive(id);
+    expect(copied?.version).toBe(1);
+    expect(Buffer.from(copied!.data).equals(archive)).toBe(true);
+    expect((await pgs.getArchive(other))?.data.length).toBe(8 * 1024 * 1024);
+    expect(await pgs.getArchiveKeys(id)).toEqual([{ slot: 0, envelope: b(48, 11) }]);
+    // The copied archive keeps its version: a device holding version 1 replaces it.
+    expect(await pgs.putArchive(id, 1, b(4, 4), 7200)).toBe(2);
     // New messages sort after the copied ones.
     const next = await pgs.applyMailboxBatch({
       inserts: [{ id: b(16, 30), blob: b(1, 0), expiresAt: 1000, targets: [{ accountId: id, deviceId: 1 }] }],

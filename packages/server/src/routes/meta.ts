@@ -1,5 +1,5 @@
 /** `/`, `/health` and `/ping` (also under /api/v1): unauthenticated service endpoints. */
-import { API_PREFIX, HealthResponse, PingResponse, SERVICE_NAME } from '@vaultex/api';
+import { API_PREFIX, ARCHIVE_CAPABILITY, HealthResponse, PingResponse, SERVICE_NAME } from '@vaultex/api';
 import type { FastifyInstance } from 'fastify';
 import * as z from 'zod';
 import type { Services } from './support.js';
@@ -16,6 +16,7 @@ export const CAPABILITIES = [
   'key-transparency',
   'attachments',
   'discovery',
+  ARCHIVE_CAPABILITY,
 ] as const;
 
 const PAGE = `<!doctype html>
@@ -44,6 +45,7 @@ export function metaRoutes(app: FastifyInstance, { ctx }: Services, web?: WebApp
         version: ctx.version,
         minClientVersion: '0.1.0',
         capabilities: [...CAPABILITIES],
+        maxArchiveBytes: ctx.config.maxArchiveBytes,
       }),
     );
   }

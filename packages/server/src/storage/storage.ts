@@ -159,6 +159,21 @@ export interface AttachmentRecord {
   readonly expiresAt: number;
 }
 
+/** An account's stored history archive (opaque ciphertext of the client). */
+export interface ArchiveRecord {
+  /** 1 after the first upload, one more after each. */
+  readonly version: number;
+  readonly data: Uint8Array;
+  /** Time of the last upload (coarsened). */
+  readonly updatedAt: number;
+}
+
+/** One key envelope of an account's archive (opaque to the relay). */
+export interface ArchiveKeyRecord {
+  readonly slot: number;
+  readonly envelope: Uint8Array;
+}
+
 /** A discoverable account, as found by a search. */
 export interface DiscoverableAccount {
   readonly accountId: Uint8Array;
@@ -260,4 +275,26 @@ export interface Storage {
   putProvisioning(channel: Uint8Array, blob: Uint8Array, expiresAt: number, now: number): Promise<boolean>;
   /** Take (read and delete) a channel's unexpired provisioning message. */
   takeProvisioning(channel: Uint8Array, now: number): Promise<Uint8Array | undefined>;
+
+  /** The account's archive, if one is stored. */
+  getArchive(accountId: Uint8Array): Promise<ArchiveRecord | undefined>;
+  /**
+   * Store an archive if the stored version is `expectedVersion` (0: none stored), as one
+   * atomic compare-and-swap: of two concurrent puts naming the same version, one wins.
+   * @returns the new version (`expectedVersion + 1`), or 'conflict'.
+   */
+  putArchive(
+    accountId: Uint8Array,
+    expectedVersion: number,
+    data: Uint8Array,
+    updatedAt: number,
+  ): Promise<number | 'conflict'>;
+  /** Delete the account's archive and all its key envelopes; false when there was neither. */
+  deleteArchive(accountId: Uint8Array): Promise<boolean>;
+  /** The account's key envelopes in slot order. */
+  getArchiveKeys(accountId: Uint8Array): Promise<ArchiveKeyRecord[]>;
+  /** Replace all the account's key envelopes with `keys` (slots unique), atomically. */
+  replaceArchiveKeys(accountId: Uint8Array, keys: readonly ArchiveKeyRecord[]): Promise<void>;
+  /** Delete one key envelope; false when the slot was empty. */
+  deleteArchiveKey(accountId: Uint8Array, slot: number): Promise<boolean>;
 }

@@ -25,6 +25,9 @@ export interface CopyOptions {
   readonly batchRows?: number;
 }
 
+/** Most bytes of BLOB values per INSERT statement (a larger row goes alone): archives are up to 64 MiB each. */
+const BATCH_BYTES = 16 * 1024 * 1024;
+
 /** Tables that are bookkeeping, not data. */
 const SKIP = new Set(['schema_version', 'sqlite_sequence']);
 
@@ -96,6 +99,7 @@ async function copyTable(
   const list = columns.map((c) => `"${c}"`).join(', ');
   let copied = 0;
   let batch: unknown[][] = [];
+  let batchBytes = 0;
   const flush = async () => {
     if (batch.length === 0) return;
     const params: unknown[] = [];
@@ -103,10 +107,15 @@ async function copyTable(
     await client.query(`INSERT INTO ${table} (${list}) VALUES ${rows.join(', ')}`, params);
     copied += batch.length;
     batch = [];
+    batchBytes = 0;
   };
   const rowsPerStatement = Math.max(1, Math.min(batchRows, Math.floor(60_000 / columns.length)));
   for (const row of source.prepare(`SELECT ${list} FROM "${table}"`).raw().iterate() as Iterable<unknown[]>) {
+    let rowBytes = 0;
+    for (const value of row) if (value instanceof Uint8Array) rowBytes += value.byteLength;
+    if (batch.length > 0 && batchBytes + rowBytes > BATCH_BYTES) await flush();
     batch.push(row);
+    batchBytes += rowBytes;
     if (batch.length >= rowsPerStatement) await flush();
   }
   await flush();

@@ -10,12 +10,15 @@
  * - a message row is locked before its targets are removed, so two devices acknowledging
  *   the last targets at once cannot both leave the blob behind;
  * - deadlocks and serialization failures are retried (the transaction is re-run).
- * A mailbox batch is one transaction with a handful of statements however many
- * messages and acknowledgements it holds (arrays through `unnest`).
+ * A mailbox batch is one statement (inserts only) or one transaction of four round trips,
+ * however many messages and acknowledgements it holds (arrays through `unnest`; see
+ * postgres-mailbox.ts).
  */
 import pg from 'pg';
 import type {
   AccountRecord,
+  ArchiveKeyRecord,
+  ArchiveRecord,
   AttachmentRecord,
   DeviceListChange,
   DeviceRecord,
@@ -32,6 +35,8 @@ import type {
   TokenRecord,
 } from '../storage.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { deleteArchiveRows, PostgresArchive } from './postgres-archive.js';
+import { applyPostgresMailboxBatch } from './postgres-mailbox.js';
 
 type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
@@ -39,7 +44,7 @@ type Query = Pick<pg.PoolClient, 'query'>;
 
 /** Advisory lock keys (arbitrary constants, namespaced by the first word). */
 const LOCK_MIGRATE = [0x7661_756c, 1] as const;
-const LOCK_MAILBOX = [0x7661_756c, 2] as const;
+// Key 2 is the mailbox lock (postgres-mailbox.ts).
 const LOCK_LOG = [0x7661_756c, 3] as const;
 
 /** SQLSTATEs after which a transaction is simply re-run. */
@@ -79,7 +84,11 @@ function escapeLike(text: string): string {
 
 /** PostgreSQL storage. Open with {@link PostgresStorage.open}. */
 export class PostgresStorage implements Storage {
-  private constructor(private readonly pool: pg.Pool) {}
+  private readonly archive: PostgresArchive;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.archive = new PostgresArchive(pool, (fn) => this.tx(fn));
+  }
 
   /**
    * Connect, create the schema if asked, and migrate (under an advisory lock, so instances
@@ -249,6 +258,7 @@ export class PostgresStorage implements Storage {
       );
       await c.query('DELETE FROM messages WHERE source_account = $1', [id]);
       await c.query('DELETE FROM log_entries WHERE account_id = $1', [id]);
+      await deleteArchiveRows(c, accountId);
       await c.query('DELETE FROM accounts WHERE id = $1', [id]);
       return true;
     });
@@ -359,86 +369,7 @@ export class PostgresStorage implements Storage {
   }
 
   async applyMailboxBatch(batch: MailboxBatch): Promise<MailboxBatchResult> {
-    return this.tx(async (c) => {
-      let seqs: number[] = [];
-      if (batch.inserts.length > 0) {
-        await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...LOCK_MAILBOX]);
-        const ins = batch.inserts;
-        const inserted = await c.query(
-          `INSERT INTO messages (id, blob, source_account, source_device, expires_at)
-           SELECT id, blob, source_account, source_device, expires_at
-           FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bigint[])
-             WITH ORDINALITY AS u(id, blob, source_account, source_device, expires_at, n)
-           ORDER BY n RETURNING seq, id`,
-          [
-            ins.map((m) => buf(m.id)),
-            ins.map((m) => buf(m.blob)),
-            ins.map((m) => bufOrNull(m.source?.accountId)),
-            ins.map((m) => m.source?.deviceId ?? null),
-            ins.map((m) => m.expiresAt),
-          ],
-        );
-        const seqOf = new Map<string, number>();
-        for (const r of inserted.rows as Row[]) seqOf.set(buf(bytes(r.id)).toString('hex'), num(r.seq));
-        seqs = ins.map((m) => seqOf.get(buf(m.id).toString('hex'))!);
-        const accounts: Buffer[] = [];
-        const devices: number[] = [];
-        const targetSeqs: number[] = [];
-        ins.forEach((m, i) => {
-          for (const t of m.targets) {
-            accounts.push(buf(t.accountId));
-            devices.push(t.deviceId);
-            targetSeqs.push(seqs[i]!);
-          }
-        });
-        await c.query(
-          `INSERT INTO message_targets (account_id, device_id, message_seq)
-           SELECT * FROM unnest($1::bytea[], $2::bigint[], $3::bigint[])`,
-          [accounts, devices, targetSeqs],
-        );
-      }
-      const acked: Uint8Array[][] = batch.acks.map(() => []);
-      if (batch.acks.length > 0) {
-        const index: number[] = [];
-        const accounts: Buffer[] = [];
-        const devices: number[] = [];
-        const ids: Buffer[] = [];
-        batch.acks.forEach((ack, i) => {
-          for (const id of ack.ids) {
-            index.push(i);
-            accounts.push(buf(ack.accountId));
-            devices.push(ack.deviceId);
-            ids.push(buf(id));
-          }
-        });
-        // Lock the messages first (in seq order: no deadlock between batches), so the
-        // "no target left" check below sees the acknowledgements committed by others.
-        const locked = await c.query('SELECT seq FROM messages WHERE id = ANY($1::bytea[]) ORDER BY seq FOR UPDATE', [
-          ids,
-        ]);
-        if (locked.rowCount !== 0) {
-          const done = await c.query(
-            `DELETE FROM message_targets t USING messages m,
-               unnest($1::int[], $2::bytea[], $3::bigint[], $4::bytea[]) AS r(i, account_id, device_id, id)
-             WHERE m.id = r.id AND t.message_seq = m.seq AND t.account_id = r.account_id AND t.device_id = r.device_id
-             RETURNING r.i, m.id, m.seq`,
-            [index, accounts, devices, ids],
-          );
-          const touched = new Set<number>();
-          for (const r of done.rows as Row[]) {
-            acked[num(r.i)]!.push(bytes(r.id));
-            touched.add(num(r.seq));
-          }
-          await dropIfDone(c, [...touched]);
-        }
-        // Report in request order, whatever order the DELETE returned rows in.
-        batch.acks.forEach((ack, i) => {
-          const got = new Set(acked[i]!.map((id) => buf(id).toString('hex')));
-          acked[i] = ack.ids.filter((id) => got.has(buf(id).toString('hex')));
-        });
-      }
-      return { seqs, acked };
-    });
+    return applyPostgresMailboxBatch(this.pool, batch);
   }
 
   async pendingMessages(
@@ -592,6 +523,30 @@ export class PostgresStorage implements Storage {
       index,
     ]);
     return row && bytes(row.data);
+  }
+
+  getArchive(accountId: Uint8Array): Promise<ArchiveRecord | undefined> {
+    return this.archive.getArchive(accountId);
+  }
+
+  putArchive(accountId: Uint8Array, expected: number, data: Uint8Array, at: number): Promise<number | 'conflict'> {
+    return this.archive.putArchive(accountId, expected, data, at);
+  }
+
+  deleteArchive(accountId: Uint8Array): Promise<boolean> {
+    return this.archive.deleteArchive(accountId);
+  }
+
+  getArchiveKeys(accountId: Uint8Array): Promise<ArchiveKeyRecord[]> {
+    return this.archive.getArchiveKeys(accountId);
+  }
+
+  replaceArchiveKeys(accountId: Uint8Array, keys: readonly ArchiveKeyRecord[]): Promise<void> {
+    return this.archive.replaceArchiveKeys(accountId, keys);
+  }
+
+  deleteArchiveKey(accountId: Uint8Array, slot: number): Promise<boolean> {
+    return this.archive.deleteArchiveKey(accountId, slot);
   }
 }
 

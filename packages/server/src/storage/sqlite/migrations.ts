@@ -142,4 +142,22 @@ CREATE TABLE provisioning (
 CREATE INDEX provisioning_expiry ON provisioning (expires_at);
 `,
   },
+  {
+    version: 3,
+    description: 'encrypted history archive and its key envelopes, one set per account',
+    sql: `
+CREATE TABLE archives (
+  account_id BLOB PRIMARY KEY,
+  version BIGINT NOT NULL,
+  data BLOB NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE archive_keys (
+  account_id BLOB NOT NULL,
+  slot BIGINT NOT NULL,
+  envelope BLOB NOT NULL,
+  PRIMARY KEY (account_id, slot)
+);
+`,
+  },
 ];

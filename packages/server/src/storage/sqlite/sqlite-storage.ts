@@ -9,6 +9,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   AccountRecord,
+  ArchiveKeyRecord,
+  ArchiveRecord,
   AttachmentRecord,
   DeviceListChange,
   DeviceRecord,
@@ -26,6 +28,7 @@ import type {
 } from '../storage.js';
 import { MAILBOX_SQL, MailboxWriter } from './mailbox-writer.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteArchive } from './sqlite-archive.js';
 
 type Row = Record<string, unknown>;
 type Db = Database.Database;
@@ -59,11 +62,13 @@ export class SqliteStorage implements Storage {
   private readonly db: Db;
   private readonly s: ReturnType<typeof prepare>;
   private readonly writer: MailboxWriter | undefined;
+  private readonly archive: SqliteArchive;
 
   private constructor(db: Db, writer: MailboxWriter | undefined) {
     this.db = db;
     this.s = prepare(db);
     this.writer = writer;
+    this.archive = new SqliteArchive(db);
   }
 
   /**
@@ -183,6 +188,8 @@ export class SqliteStorage implements Storage {
           .run(accountId);
         this.db.prepare('DELETE FROM messages WHERE source_account = ?').run(accountId);
         this.db.prepare('DELETE FROM log_entries WHERE account_id = ?').run(accountId);
+        this.db.prepare('DELETE FROM archives WHERE account_id = ?').run(accountId);
+        this.db.prepare('DELETE FROM archive_keys WHERE account_id = ?').run(accountId);
         this.db.prepare('DELETE FROM accounts WHERE id = ?').run(accountId);
         return true;
       })
@@ -441,6 +448,30 @@ export class SqliteStorage implements Storage {
       .prepare('SELECT data FROM attachment_chunks WHERE attachment_id = ? AND idx = ?')
       .get(id, index) as Row | undefined;
     return row && bytes(row.data);
+  }
+
+  getArchive(accountId: Uint8Array): Promise<ArchiveRecord | undefined> {
+    return this.archive.getArchive(accountId);
+  }
+
+  putArchive(accountId: Uint8Array, expected: number, data: Uint8Array, at: number): Promise<number | 'conflict'> {
+    return this.archive.putArchive(accountId, expected, data, at);
+  }
+
+  deleteArchive(accountId: Uint8Array): Promise<boolean> {
+    return this.archive.deleteArchive(accountId);
+  }
+
+  getArchiveKeys(accountId: Uint8Array): Promise<ArchiveKeyRecord[]> {
+    return this.archive.getArchiveKeys(accountId);
+  }
+
+  replaceArchiveKeys(accountId: Uint8Array, keys: readonly ArchiveKeyRecord[]): Promise<void> {
+    return this.archive.replaceArchiveKeys(accountId, keys);
+  }
+
+  deleteArchiveKey(accountId: Uint8Array, slot: number): Promise<boolean> {
+    return this.archive.deleteArchiveKey(accountId, slot);
   }
 
   private insertDevice(d: DeviceRecord): void {
