@@ -11,6 +11,8 @@ export interface BenchContext {
 /** A benchmark that can be selected by name: `npm run bench -- <name>`. */
 export interface Benchmark {
   readonly name: string;
+  /** Other names it can be selected by. */
+  readonly aliases?: readonly string[];
   readonly description: string;
   /** Runs the measurements and prints its tables to stdout. */
   run(context: BenchContext): Promise<void>;

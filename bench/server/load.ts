@@ -47,6 +47,14 @@ export interface LoadResult {
 export interface Phase {
   readonly warmupMs: number;
   readonly measureMs: number;
+  /** Also end the measured interval once this many messages were delivered (count bound). */
+  readonly maxMessages?: number;
+}
+
+/** Told when the measured interval of a phase starts and ends (extra meters: the scale benchmark). */
+export interface MeasureHook {
+  start(): void | Promise<void>;
+  stop(): void | Promise<void>;
 }
 
 /** CPU use of the server and of this process over an interval. */
@@ -87,6 +95,17 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits `phase.measureMs`, or less once `phase.maxMessages` were delivered. */
+async function measureInterval(phase: Phase, recorder: Recorder): Promise<void> {
+  const max = phase.maxMessages;
+  if (max === undefined) {
+    await sleep(phase.measureMs);
+    return;
+  }
+  const end = performance.now() + phase.measureMs;
+  while (recorder.delivered < max && performance.now() < end) await sleep(Math.min(50, end - performance.now()));
+}
 
 /** Collects deliveries and acknowledgements while `measuring` is on. */
 class Recorder {
@@ -152,6 +171,7 @@ export async function closedLoop(
   phase: Phase,
   blobBytes: number,
   serverPid: number,
+  hook?: MeasureHook,
 ): Promise<LoadResult> {
   const recorder = new Recorder();
   const inFlight = new Int32Array(link.pairs);
@@ -169,7 +189,9 @@ export async function closedLoop(
   recorder.measuring = true;
   const start = performance.now();
   const cpu = new CpuMeter(serverPid);
-  await sleep(phase.measureMs);
+  await hook?.start();
+  await measureInterval(phase, recorder);
+  await hook?.stop();
   recorder.measuring = false;
   const seconds = (performance.now() - start) / 1000;
   const result = recorder.result(seconds, cpu, 0);
@@ -188,6 +210,7 @@ export async function openLoop(
   phase: Phase,
   blobBytes: number,
   serverPid: number,
+  hook?: MeasureHook,
 ): Promise<LoadResult> {
   const recorder = new Recorder();
   const inFlight = new Int32Array(link.pairs);
@@ -216,7 +239,9 @@ export async function openLoop(
   recorder.measuring = true;
   const start = performance.now();
   const cpu = new CpuMeter(serverPid);
-  await sleep(phase.measureMs);
+  await hook?.start();
+  await measureInterval(phase, recorder);
+  await hook?.stop();
   recorder.measuring = false;
   const seconds = (performance.now() - start) / 1000;
   const result = recorder.result(seconds, cpu, shed, perSecond);

@@ -74,6 +74,8 @@ export function stopChild(child: ChildProcess): Promise<void> {
 export interface RelayOptions {
   readonly dataDir: string;
   readonly groupCommit: boolean;
+  /** More relay flags (the scale benchmark: `--database-url`, `--redis-url`). */
+  readonly extraArgs?: readonly string[];
 }
 
 /**
@@ -82,7 +84,9 @@ export interface RelayOptions {
  * `bench/server/gc-on-signal.ts` preloaded so that the benchmark can ask for a full garbage
  * collection before reading memory figures.
  */
-export async function startRelay(options: RelayOptions): Promise<Served & { readonly url: string }> {
+export async function startRelay(
+  options: RelayOptions,
+): Promise<Served & { readonly url: string; readonly metricsUrl: string | undefined }> {
   const big = '1000000000';
   const child = spawnWithFileLimit(
     process.execPath,
@@ -101,16 +105,19 @@ export async function startRelay(options: RelayOptions): Promise<Served & { read
       ...['--limits.ws-frames-per-second', big, '--limits.sealed-sends-per-recipient-per-minute', big],
       ...['--limits.sends-per-account-per-minute', big, '--limits.registrations-per-hour', big],
       ...['--limits.challenges-per-minute', big, '--limits.ws-connections-per-minute', big],
+      ...(options.extraArgs ?? []),
     ],
     'pipe',
     RELAY_ROOT,
   );
   // The relay logs one JSON line with its URL once it listens (WebSocket frames are not logged).
-  const match = await waitForOutput(child, /"url":"http:\/\/127\.0\.0\.1:(\d+)"/u);
+  // ... and its metrics URL when `--metrics-port` is not -1.
+  const match = await waitForOutput(child, /"url":"http:\/\/127\.0\.0\.1:(\d+)"(?:,"metrics":"([^"]+)")?/u);
   return {
     child,
     pid: child.pid!,
     url: `http://127.0.0.1:${match[1]}`,
+    metricsUrl: match[2],
     stop: () => stopChild(child),
   };
 }

@@ -117,8 +117,16 @@ function sendFrame(rid: number, blob: Uint8Array, to: SeededAccount): Uint8Array
   });
 }
 
-/** Connects `pairs` recipients (accounts 0..pairs-1) and as many anonymous senders. */
-export async function openVaultexPairs(relay: RelayRun, pairs: number): Promise<PairLink> {
+/**
+ * Connects `pairs` recipients (accounts 0..pairs-1) and as many anonymous senders. `route`
+ * picks the WebSocket URL of each connection (several instances); all go to `relay.wsUrl`
+ * by default.
+ */
+export async function openVaultexPairs(
+  relay: Pick<RelayRun, 'wsUrl' | 'accounts'>,
+  pairs: number,
+  route: (i: number, role: 'recipient' | 'sender') => string = () => relay.wsUrl,
+): Promise<PairLink> {
   const sockets: WebSocket[] = [];
   const link: PairLink = {
     pairs,
@@ -130,7 +138,7 @@ export async function openVaultexPairs(relay: RelayRun, pairs: number): Promise<
     },
   };
   for (let i = 0; i < pairs; i++) {
-    const ws = await open(relay.wsUrl);
+    const ws = await open(route(i, 'recipient'));
     sockets.push(ws);
     await authenticate(ws, relay.accounts[i]!.token);
     const acker = new Acker(ws);
@@ -144,7 +152,7 @@ export async function openVaultexPairs(relay: RelayRun, pairs: number): Promise<
   const senders: WebSocket[] = [];
   const rids = new Uint32Array(pairs);
   for (let i = 0; i < pairs; i++) {
-    const ws = await open(relay.wsUrl);
+    const ws = await open(route(i, 'sender'));
     sockets.push(ws);
     senders.push(ws);
     await authenticate(ws, undefined);

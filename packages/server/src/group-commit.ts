@@ -3,6 +3,12 @@
  * event-loop turn is committed in one transaction (one fsync with synchronous=FULL), and
  * each caller's promise resolves only after that commit. This is what makes a send's
  * acknowledgement mean "durable".
+ *
+ * With a database across the network (PostgreSQL) a commit is mostly waiting: round trips
+ * and the server's fsync. Up to `maxInFlight` batches may then be committing at once, each
+ * taking what queued up meanwhile, so that waiting overlaps. Order is not at stake: an
+ * operation is resolved only after its own commit, an acknowledgement names a message
+ * delivered (so committed) before, and the storage keeps message seqs in commit order.
  */
 import type { AckRequest, MailboxBatchResult, NewMessage, Storage } from './storage/storage.js';
 
@@ -14,7 +20,7 @@ type Pending =
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
-  private running: Promise<void> = Promise.resolve();
+  private readonly running = new Set<Promise<void>>();
   /** Called after each commit with the number of operations it held (metrics). */
   onCommit: ((operations: number, ms: number) => void) | undefined;
 
@@ -25,6 +31,8 @@ export class GroupCommit {
   constructor(
     private readonly storage: Storage,
     private readonly grouped = true,
+    /** Batches committing at once (1 for SQLite, whose writes are serial anyway). */
+    private readonly maxInFlight = 1,
   ) {}
 
   /** Store messages; resolves with their seqs once committed. */
@@ -39,27 +47,38 @@ export class GroupCommit {
 
   /** Resolves when everything queued so far is committed. */
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.scheduled) {
-      await this.running;
+    while (this.queue.length > 0 || this.scheduled || this.running.size > 0) {
+      await Promise.allSettled(this.running);
       await new Promise((r) => setImmediate(r));
     }
-    await this.running;
   }
 
   private enqueue(op: Pending): void {
     this.queue.push(op);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.running = this.running.then(() => this.commit());
-      });
-    }
+    this.schedule();
+  }
+
+  /** Start a batch at the end of this event-loop turn, unless one is due or all slots are busy. */
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0 || this.running.size >= this.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.queue.length === 0 || this.running.size >= this.maxInFlight) return;
+      const batch = this.commit();
+      this.running.add(batch);
+      // Storage failures go to the callers' promises; anything else must not stall the queue.
+      const done = () => {
+        this.running.delete(batch);
+        this.schedule();
+      };
+      batch.then(done, done);
+    });
   }
 
   private async commit(): Promise<void> {
     const queued = this.queue;
     this.queue = [];
-    this.scheduled = false;
     if (this.grouped) await this.commitBatch(queued);
     else for (const op of queued) await this.commitBatch([op]);
   }

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { RedisBus, RedisBusStats } from './redis-bus.js';
 
 /** The relay's metrics. */
 export class Metrics {
@@ -60,6 +61,59 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Export the Redis bus's counters (read at each scrape) and time its sweeps. Names are
+   * listed in docs/OPERATIONS.md ("Monitor").
+   */
+  trackRedisBus(bus: RedisBus): void {
+    const counter = (name: string, help: string, field: keyof RedisBusStats) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          // prom-client counters only go up: restate the bus's own running total.
+          this.reset();
+          this.inc(bus.stats[field]);
+        },
+      });
+    counter('vaultex_redis_bus_published_total', 'Events published to Redis for other instances.', 'published');
+    counter(
+      'vaultex_redis_bus_publish_failures_total',
+      'Publishes Redis refused or that failed while it was away (subscribers catch up by resync).',
+      'publishFailures',
+    );
+    counter('vaultex_redis_bus_received_total', 'Events received from Redis (own echoes included).', 'received');
+    counter('vaultex_redis_bus_malformed_total', 'Payloads on a bus channel that were not ours.', 'malformed');
+    counter(
+      'vaultex_redis_bus_reconnects_total',
+      'Subscriber reconnections: Redis dropped the connection (or this slow subscriber); notifications sent meanwhile were lost.',
+      'reconnects',
+    );
+    counter(
+      'vaultex_redis_bus_resyncs_total',
+      'Resync events given to local connections (reconnects, late notifications, sweeps): each re-reads its mailbox.',
+      'resyncs',
+    );
+    counter('vaultex_redis_bus_sweeps_total', 'Periodic sweep passes that resynced at least one device.', 'sweeps');
+    counter('vaultex_redis_bus_swept_devices_total', 'Devices resynced by the periodic sweep.', 'sweptDevices');
+    new Gauge({
+      name: 'vaultex_redis_bus_subscribed_devices',
+      help: 'Devices this instance subscribes to on Redis.',
+      registers: [this.registry],
+      collect() {
+        this.set(bus.size);
+      },
+    });
+    const duration = new Histogram({
+      name: 'vaultex_redis_bus_sweep_seconds',
+      help: 'Duration of one sweep pass (handing resync events to the connections; their reads follow asynchronously).',
+      buckets: [0.0001, 0.001, 0.01, 0.1, 1],
+      registers: [this.registry],
+    });
+    bus.onSweep = (_devices, ms) => duration.observe(ms / 1000);
   }
 
   /**

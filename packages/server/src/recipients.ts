@@ -22,6 +22,8 @@ export class RecipientCache {
     string,
     { readonly value: Recipient | undefined; readonly expires: number; verified?: Uint8Array }
   >();
+  /** Lookups in flight, by key. */
+  private readonly loading = new Map<string, Promise<Recipient | undefined>>();
 
   constructor(
     private readonly storage: Storage,
@@ -43,14 +45,33 @@ export class RecipientCache {
     const now = this.clock();
     const hit = this.entries.get(key);
     if (hit && hit.expires > now) return hit.value;
+    // Sends to one account that miss together share one lookup: when an entry expires under
+    // load, every send in flight to that account would otherwise query the database.
+    const pending = this.loading.get(key);
+    if (pending) return pending;
+    const load = this.load(accountId);
+    this.loading.set(key, load);
+    try {
+      const value = await load;
+      // An invalidation while loading dropped our claim: the value may predate the change.
+      if (this.loading.get(key) === load) {
+        if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+        this.entries.set(key, { value, expires: now + this.ttlMs });
+      }
+      return value;
+    } finally {
+      if (this.loading.get(key) === load) this.loading.delete(key);
+    }
+  }
+
+  private async load(accountId: Uint8Array): Promise<Recipient | undefined> {
     const account = await this.storage.getAccount(accountId);
-    const value = account && {
-      accessKeyHash: account.accessKeyHash,
-      deviceIds: new Set((await this.storage.listDevices(accountId)).map((d) => d.deviceId)),
-    };
-    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(key, { value, expires: now + this.ttlMs });
-    return value;
+    return (
+      account && {
+        accessKeyHash: account.accessKeyHash,
+        deviceIds: new Set((await this.storage.listDevices(accountId)).map((d) => d.deviceId)),
+      }
+    );
   }
 
   /**
@@ -73,5 +94,6 @@ export class RecipientCache {
   /** Forget an account after a change to its devices, access key or existence. */
   invalidate(key: string): void {
     this.entries.delete(key);
+    this.loading.delete(key);
   }
 }

@@ -37,6 +37,9 @@ export interface RedisBusStats {
   malformed: number;
   resyncs: number;
   reconnects: number;
+  /** Periodic sweep passes that resynced at least one device, and the devices they resynced. */
+  sweeps: number;
+  sweptDevices: number;
 }
 
 type Handler = (event: BusEvent) => void;
@@ -66,7 +69,11 @@ export class RedisBus implements Bus {
     malformed: 0,
     resyncs: 0,
     reconnects: 0,
+    sweeps: 0,
+    sweptDevices: 0,
   };
+  /** Told after each sweep pass that resynced devices: how many, and how long the pass took (ms). */
+  onSweep: ((devices: number, ms: number) => void) | undefined;
   private readonly channels = new Map<string, Channel>();
   private readonly sweepMs: number;
   private readonly timer: NodeJS.Timeout;
@@ -222,11 +229,17 @@ export class RedisBus implements Bus {
   /** Resync each device once per `sweepMs`, spread over time by when it subscribed. */
   private sweep(): void {
     const now = performance.now();
+    let devices = 0;
     for (const [name, channel] of [...this.channels]) {
       if (channel.nextSweep > now) continue;
       channel.nextSweep = now + this.sweepMs;
       this.deliver(name, { kind: 'resync', afterSeq: 0 });
+      devices++;
     }
+    if (devices === 0) return;
+    this.stats.sweeps++;
+    this.stats.sweptDevices += devices;
+    this.onSweep?.(devices, performance.now() - now);
   }
 }
 

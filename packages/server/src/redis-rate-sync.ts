@@ -6,21 +6,33 @@
  * consumption of all instances: a client spreading requests over N instances gets the
  * configured limit, not N times it (give or take one flush interval).
  *
- * Nothing is stored in Redis. If a broadcast is lost the limits are briefly looser, never
- * stricter. Only limiters keyed by something every instance computes the same way
- * (account ids) are shared; per-IP keys use a per-instance salt and hold per instance
- * (the nginx example balances by client address, so one address meets one instance).
+ * Only the daily IP salt is stored in Redis (below). If a broadcast is lost the limits are
+ * briefly looser, never stricter. Limiters keyed by account id are shared as they are.
+ * Per-IP limiters are keyed by HMAC(salt, ip); to share them every instance adopts one
+ * random salt per day, created by whichever instance asks first (`SET NX`, expiring after
+ * two days) and kept in Redis memory only. The raw address never leaves the instance;
+ * the broadcast carries the 22-character key, as for account ids.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pack, unpack } from 'msgpackr';
 import type { Limiters } from './context.js';
+import type { IpHasher } from './ip-hash.js';
 import type { RateLimiter, SharedConsumption } from './rate-limiter.js';
 
 /** The limiters keyed by account id, the same on every instance (per-IP keys are not). */
 export function accountLimiters(l: Limiters): RateLimiter[] {
   return [l.sends, l.sealedSends, l.prekeyFetches, l.searches, l.attachments];
 }
+
+/** The limiters keyed by the hashed client address (shared once the salt is; see {@link RedisRateSync.shareIpLimits}). */
+export function ipLimiters(l: Limiters): RateLimiter[] {
+  return [l.wsConnections, l.registrations, l.challenges, l.downloads];
+}
+
+/** How often instances re-read the shared salts (a Redis restart loses them; they converge again). */
+const SALT_REFRESH_MS = 10 * 60_000;
+const SALT_TTL_MS = 2 * 24 * 60 * 60_000;
 
 /** Options of {@link RedisRateSync.connect}. */
 export interface RedisRateSyncOptions {
@@ -38,6 +50,7 @@ export class RedisRateSync implements SharedConsumption {
   /** limiter name -> key -> cost not yet broadcast. */
   private pending = new Map<string, Map<string, number>>();
   private readonly timer: NodeJS.Timeout;
+  private saltTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   private constructor(
@@ -81,6 +94,45 @@ export class RedisRateSync implements SharedConsumption {
     }
   }
 
+  /**
+   * Share per-IP limiters: adopt today's and tomorrow's salt from Redis (creating them when
+   * absent), refresh them every 10 minutes, and share `limiters` once today's salt is shared.
+   * @returns whether today's salt is shared (false: Redis failed; the limits stay per instance).
+   */
+  async shareIpLimits(hasher: IpHasher, limiters: Iterable<RateLimiter>): Promise<boolean> {
+    const list = [...limiters];
+    let shared = false;
+    const refresh = async () => {
+      // Shared from the first refresh that adopts today's salt (perhaps a later one).
+      if ((await this.refreshSalts(hasher)) && !shared) {
+        shared = true;
+        this.share(list);
+      }
+      return shared;
+    };
+    const ok = await refresh();
+    this.saltTimer ??= setInterval(() => {
+      void refresh();
+    }, SALT_REFRESH_MS);
+    this.saltTimer.unref();
+    return ok;
+  }
+
+  private async refreshSalts(hasher: IpHasher): Promise<boolean> {
+    const today = hasher.today();
+    try {
+      for (const day of [today, today + 1]) {
+        const key = `${this.channel}:ipsalt:${day}`;
+        await this.pub.set(key, randomBytes(32), 'PX', SALT_TTL_MS, 'NX');
+        const salt = await this.pub.getBuffer(key);
+        if (!salt || !hasher.adopt(day, new Uint8Array(salt))) return false;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   consumed(limiter: RateLimiter, key: string, cost: number): void {
     let keys = this.pending.get(limiter.name);
     if (!keys) {
@@ -106,6 +158,7 @@ export class RedisRateSync implements SharedConsumption {
     await this.flush();
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.saltTimer);
     await Promise.all([this.pub.quit().catch(() => {}), this.sub.quit().catch(() => {})]);
   }
 

@@ -24,8 +24,9 @@ import { Metrics } from './metrics.js';
 import { pooledRandom } from './random-pool.js';
 import { RecipientCache } from './recipients.js';
 import { RedisBus } from './redis-bus.js';
-import { accountLimiters, RedisRateSync } from './redis-rate-sync.js';
+import { accountLimiters, ipLimiters, RedisRateSync } from './redis-rate-sync.js';
 import { accountRoutes } from './routes/accounts.js';
+import { archiveRoutes } from './routes/archive.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { discoveryRoutes } from './routes/discovery.js';
@@ -121,8 +122,10 @@ export async function createServer(options: ServerOptions): Promise<RelayServer>
     },
   });
   const metrics = new Metrics();
+  if (options.bus instanceof RedisBus) metrics.trackRedisBus(options.bus);
   const storage = options.storage;
-  const commit = new GroupCommit(storage, config.groupCommit);
+  // PostgreSQL: two batches may commit at once (their round trips and fsyncs overlap).
+  const commit = new GroupCommit(storage, config.groupCommit, storage instanceof PostgresStorage ? 2 : 1);
   commit.onCommit = (operations) => metrics.commitSize.observe(operations);
   const context: Context = {
     config,
@@ -191,6 +194,7 @@ export async function createServer(options: ServerOptions): Promise<RelayServer>
   transparencyRoutes(app, services);
   attachmentRoutes(app, services);
   provisioningRoutes(app, services);
+  archiveRoutes(app, services);
 
   const gateway = new WsGateway(context, auth, services.mailbox);
   app.server.on('upgrade', (req, socket, head) => {
@@ -282,6 +286,9 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
   }
   log = server.context.log;
   rates?.share(accountLimiters(server.context.limiters));
+  if (rates && !(await rates.shareIpLimits(server.context.ipHasher, ipLimiters(server.context.limiters)))) {
+    log.warn('per-IP limits hold per instance: the shared IP salt could not be read from Redis');
+  }
   const { url, metricsUrl } = await server.listen();
   return {
     ...server,
