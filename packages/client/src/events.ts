@@ -3,6 +3,8 @@
  * order; one that throws is reported on 'error' and does not stop the others.
  */
 
+import type { Avatar } from './avatar.js';
+import type { ContactView } from './services/contacts.js';
 import type { MessageStatus } from './storage/records.js';
 import type { ConnectionState } from './transport/socket.js';
 
@@ -90,6 +92,10 @@ export interface ClientEvents {
   typing: { readonly accountId: string; readonly deviceId: number; readonly started: boolean };
   /** A contact's identity key differs from the pinned one: sends are refused until accepted. */
   'identity-changed': { readonly accountId: string; readonly newKey: Uint8Array };
+  /** An accepted contact pushed a new display name or avatar. */
+  'contact-updated': { readonly contact: ContactView };
+  /** Another of our devices changed our display name or avatar (absent: none). */
+  'profile-updated': { readonly displayName: string; readonly avatar?: Avatar };
   /** Someone not in our contacts wrote to us. */
   'message-request': { readonly accountId: string; readonly displayName: string };
   /** The connection to the relay changed. */

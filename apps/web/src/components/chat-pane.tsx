@@ -4,7 +4,7 @@
  */
 import type { ContactView, GroupView, MessageView } from '@vaultex/client/browser';
 import { type DragEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
-import { dayKey, dayLabel, initials } from '../lib/format.js';
+import { dayKey, dayLabel } from '../lib/format.js';
 import {
   conversationOf,
   isGroupSelection,
@@ -16,6 +16,7 @@ import {
 } from '../state/chat-actions.js';
 import { acceptKeyChange, loadOlder, select, setContactState, typing } from '../state/session.js';
 import { useApp } from '../state/store.js';
+import { AvatarImage } from './avatar.js';
 import { AttachIcon, TimerIcon } from './chat-icons.js';
 import { contactName, senderName } from './conversation-list.js';
 import { BackIcon, CloseIcon, InfoIcon, SendIcon } from './icons.js';
@@ -256,9 +257,11 @@ export function ChatPane() {
         >
           <BackIcon />
         </button>
-        <span className={`avatar${inGroup ? ' group' : ''}`} aria-hidden="true">
-          {initials(name)}
-        </span>
+        <AvatarImage
+          name={name}
+          {...(inGroup ? { className: 'group' } : {})}
+          {...(contact?.avatar ? { avatar: contact.avatar } : {})}
+        />
         <div className="chat-title">
           <h2>{name}</h2>
           <span className="chat-sub" aria-live="polite">

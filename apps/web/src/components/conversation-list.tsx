@@ -1,10 +1,11 @@
 /** The sidebar list: conversations and contacts, with preview, time, unread count and a filter. */
-import type { ContactView, ConversationRecord, GroupView } from '@vaultex/client/browser';
+import type { Avatar, ContactView, ConversationRecord, GroupView } from '@vaultex/client/browser';
 import { useEffect, useState } from 'react';
-import { clockTime, dayLabel, initials, listTime } from '../lib/format.js';
+import { clockTime, dayLabel, listTime } from '../lib/format.js';
 import { useChat } from '../state/chat-actions.js';
 import { openHit, type SearchHit, searchMessages, select } from '../state/session.js';
 import { useApp } from '../state/store.js';
+import { AvatarImage } from './avatar.js';
 import { NewGroupIcon } from './chat-icons.js';
 
 /** One row of the list. */
@@ -16,6 +17,8 @@ export interface ListEntry {
   readonly at: number;
   readonly unread: number;
   readonly request: boolean;
+  /** The contact's profile picture, if they shared one. */
+  readonly avatar?: Avatar;
 }
 
 /** Contact name as shown: the display name, else the start of the formatted id. */
@@ -79,6 +82,7 @@ export function listEntries(
       at: conv.lastMessageAt,
       unread: conv.unread,
       request: c?.state === 'request',
+      ...(c?.avatar ? { avatar: c.avatar } : {}),
     });
   }
   for (const c of contacts) {
@@ -90,6 +94,7 @@ export function listEntries(
       at: 0,
       unread: 0,
       request: c.state === 'request',
+      ...(c.avatar ? { avatar: c.avatar } : {}),
     });
   }
   return out;
@@ -143,9 +148,7 @@ export function ConversationList() {
               data-testid={e.id.startsWith('g:') ? 'group-row' : undefined}
               onClick={() => void select(e.id)}
             >
-              <span className="avatar" aria-hidden="true">
-                {initials(e.name)}
-              </span>
+              <AvatarImage name={e.name} {...(e.avatar ? { avatar: e.avatar } : {})} />
               <span className="conversation-main">
                 <span className="conversation-top">
                   <span className="conversation-name">{e.name}</span>

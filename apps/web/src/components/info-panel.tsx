@@ -6,6 +6,7 @@ import type { SafetyNumberView } from '@vaultex/client/browser';
 import { useEffect, useState } from 'react';
 import { setContactState, setVerified } from '../state/session.js';
 import { useApp } from '../state/store.js';
+import { AvatarImage } from './avatar.js';
 import { contactName } from './conversation-list.js';
 import { CloseIcon } from './icons.js';
 import { KeyHistory } from './key-history.js';
@@ -47,6 +48,7 @@ export function InfoPanel() {
           <CloseIcon />
         </button>
       </header>
+      <AvatarImage name={name} className="large" {...(contact.avatar ? { avatar: contact.avatar } : {})} />
       <p className="info-name">{name}</p>
       <p className="small">
         User ID: <span className="mono">{contact.formatted}</span>

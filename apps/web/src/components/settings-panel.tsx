@@ -1,8 +1,10 @@
 /**
- * Settings: profile name, privacy (read receipts, typing, discoverability), security (auto-lock,
+ * Settings: profile name and picture, privacy (read receipts, typing, discoverability), security (auto-lock,
  * duress PIN, wipe), notifications, network (the relay).
  */
+import type { Avatar } from '@vaultex/client/browser';
 import { type FormEvent, useState } from 'react';
+import { resizeAvatar } from '../lib/avatar-image.js';
 import { DuressFields } from '../screens/onboarding.js';
 import { exportBackup } from '../state/backup.js';
 import { removeDuressPin, setDuressPin } from '../state/duress.js';
@@ -16,6 +18,7 @@ import {
   wipeProfile,
 } from '../state/session.js';
 import { useApp } from '../state/store.js';
+import { AvatarImage } from './avatar.js';
 import { CloseIcon } from './icons.js';
 
 const AUTO_LOCK_CHOICES = [1, 5, 15, 60, 0] as const;
@@ -58,6 +61,7 @@ export function SettingsPanel() {
         </p>
       )}
       <h3>Profile</h3>
+      <AvatarSettings name={me.displayName} report={report} />
       <form onSubmit={(e) => void submitName(e)}>
         <label htmlFor="settings-name">Display name</label>
         <input id="settings-name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} />
@@ -170,6 +174,65 @@ export function SettingsPanel() {
         </span>
       </p>
     </aside>
+  );
+}
+
+/**
+ * Pick, replace or remove our profile picture: resized here to 128 px, then pushed end-to-end
+ * encrypted to our contacts and other devices.
+ */
+function AvatarSettings({ name, report }: { name: string; report: (problem: string | undefined, ok: string) => void }) {
+  const profile = useApp((s) => s.client)?.profile;
+  const [working, setWorking] = useState(false);
+  const avatar: Avatar | undefined =
+    profile?.avatar && profile.avatarMime
+      ? { mime: profile.avatarMime as Avatar['mime'], bytes: profile.avatar }
+      : undefined;
+  const run = async (work: () => Promise<string | undefined>, ok: string) => {
+    setWorking(true);
+    let problem: string | undefined;
+    try {
+      problem = await work();
+    } catch (e) {
+      problem = e instanceof Error ? e.message : 'The picture could not be used.';
+    }
+    setWorking(false);
+    report(problem, ok);
+  };
+  return (
+    <div className="avatar-picker">
+      <AvatarImage name={name} className="large" {...(avatar ? { avatar } : {})} />
+      <div>
+        <label htmlFor="settings-avatar">Profile picture</label>
+        <input
+          id="settings-avatar"
+          type="file"
+          accept="image/png,image/jpeg,image/webp,image/gif"
+          disabled={working}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            e.target.value = '';
+            if (file) {
+              void run(
+                async () => saveProfile({ avatar: await resizeAvatar(file) }),
+                'Profile picture saved. Your contacts will see it.',
+              );
+            }
+          }}
+        />
+        {avatar && (
+          <div className="actions">
+            <button
+              type="button"
+              disabled={working}
+              onClick={() => void run(() => saveProfile({ avatar: null }), 'Profile picture removed.')}
+            >
+              Remove picture
+            </button>
+          </div>
+        )}
+      </div>
+    </div>
   );
 }
 

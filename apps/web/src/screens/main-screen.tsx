@@ -1,4 +1,6 @@
 /** The main layout: sidebar (list), chat pane, side panel; one column at phone width. */
+import type { Avatar } from '@vaultex/client/browser';
+import { AvatarImage } from '../components/avatar.js';
 import { ChatPane } from '../components/chat-pane.js';
 import { ContactsPanel } from '../components/contacts-panel.js';
 import { ConversationList } from '../components/conversation-list.js';
@@ -7,7 +9,6 @@ import { GroupPanel, NewGroupPanel } from '../components/group-panel.js';
 import { AddContactIcon, DevicesIcon, LockIcon, SettingsIcon, ThemeIcon } from '../components/icons.js';
 import { InfoPanel } from '../components/info-panel.js';
 import { SettingsPanel } from '../components/settings-panel.js';
-import { initials } from '../lib/format.js';
 import { lock, setTheme } from '../state/session.js';
 import { type Theme, useApp } from '../state/store.js';
 
@@ -41,6 +42,7 @@ function StatusBar() {
 /** The main screen. */
 export function MainScreen() {
   const me = useApp((s) => s.me);
+  const profile = useApp((s) => s.client)?.profile;
   const panel = useApp((s) => s.panel);
   const selected = useApp((s) => s.selected);
   const theme = useApp((s) => s.theme);
@@ -50,9 +52,13 @@ export function MainScreen() {
     <div className={classes}>
       <div className="sidebar">
         <header className="sidebar-header">
-          <span className="avatar me" aria-hidden="true">
-            {initials(me?.displayName ?? '')}
-          </span>
+          <AvatarImage
+            name={me?.displayName ?? ''}
+            className="me"
+            {...(profile?.avatar && profile.avatarMime
+              ? { avatar: { mime: profile.avatarMime as Avatar['mime'], bytes: profile.avatar } }
+              : {})}
+          />
           <h1 className="app-title">VAULTEX</h1>
           <span className={`dot ${connection}`} role="img" aria-label={`Connection: ${connection}`} />
           <button

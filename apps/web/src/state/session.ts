@@ -2,7 +2,7 @@
  * The client's lifecycle in the page: create, restore or unlock the profile, wire the
  * client's events into the store, and the actions the screens call.
  */
-import { browserDeps, type DeviceInfo, type MessageView, VaultexClient } from '@vaultex/client/browser';
+import { type Avatar, browserDeps, type DeviceInfo, type MessageView, VaultexClient } from '@vaultex/client/browser';
 import { humanError } from '../lib/errors.js';
 import { backupError, chooseBackup, pendingBackup } from './backup.js';
 import { conversationOf, wireChat } from './chat-actions.js';
@@ -365,6 +365,8 @@ async function attach(client: VaultexClient): Promise<void> {
     if (status === 'failed' && error) set({ notice: humanError(error) });
   });
   client.on('message-request', onChange);
+  client.on('contact-updated', onChange);
+  client.on('profile-updated', () => set({ me: client.id() }));
   client.on('identity-changed', () => {
     onChange();
     set({ notice: "A contact's safety number changed. Open their info to review it." });
@@ -512,6 +514,8 @@ export async function saveProfile(changes: {
   displayName?: string;
   readReceipts?: boolean;
   typingIndicators?: boolean;
+  /** A resized picture, or null to remove ours (pushed to contacts end-to-end encrypted). */
+  avatar?: Avatar | null;
 }): Promise<string | undefined> {
   const client = get().client;
   if (!client) return 'Not signed in.';

@@ -12,6 +12,7 @@ import {
   type SafetyNumber,
   safetyNumberQrText,
 } from '@vaultex/protocol';
+import type { Avatar } from '../avatar.js';
 import { type ContactCode, encodeContactCode, parseContactCode } from '../contact-code.js';
 import { encodeContent, MAX_SYNC_CONTACTS, type SyncedContact } from '../content.js';
 import type { ClientContext } from '../context.js';
@@ -20,6 +21,7 @@ import type { ClientStore } from '../storage/client-store.js';
 import type { ContactRecord, ContactState } from '../storage/records.js';
 import type { DeviceService } from './devices.js';
 import type { OutboxService } from './outbox.js';
+import type { ProfileService } from './profile.js';
 import type { TrustService } from './trust.js';
 
 /** A contact as applications see it. */
@@ -34,6 +36,8 @@ export interface ContactView {
   readonly keyChanged: boolean;
   readonly identityKey: Uint8Array;
   readonly addedAt: number;
+  /** The profile picture they pushed to us, if any. */
+  readonly avatar?: Avatar;
 }
 
 /** A safety number with its scannable forms. */
@@ -69,11 +73,15 @@ export function contactView(c: ContactRecord): ContactView {
     keyChanged: c.keyChange !== undefined,
     identityKey: c.identityKey,
     addedAt: c.addedAt,
+    ...(c.avatar && c.avatarMime ? { avatar: { mime: c.avatarMime as Avatar['mime'], bytes: c.avatar } } : {}),
   };
 }
 
 /** Contact management. */
 export class ContactService {
+  /** Pushes our profile to contacts we accept; set by the client. */
+  profiles: ProfileService | undefined;
+
   constructor(
     private readonly ctx: ClientContext,
     private readonly trust: TrustService,
@@ -137,6 +145,11 @@ export class ContactService {
       if (!existing) await tx.appendKeyHistory(record.accountId, { identityKey: record.identityKey, seenAt: now });
     });
     await this.syncToOwnDevices([record]);
+    // Accepting someone who wrote to us, or adding someone while we have a picture: send
+    // them our profile and ask for theirs (a stranger who does not know us ignores it).
+    if (!record.keyChange && (existing ? existing.state !== 'accepted' : ctx.profile.avatar !== undefined)) {
+      await this.profiles?.sendTo(record.accountId);
+    }
     return contactView(record);
   }
 
@@ -163,6 +176,7 @@ export class ContactService {
     const updated: ContactRecord = { ...c, state };
     await this.ctx.store.putContact(updated);
     await this.syncToOwnDevices([updated]);
+    if (state === 'accepted' && c.state !== 'accepted' && !c.keyChange) await this.profiles?.sendTo(accountId);
     return contactView(updated);
   }
 

@@ -30,9 +30,9 @@ import type {
 /**
  * The storage schema version every adapter is at after opening. Version 2 added message
  * expiry (disappearing messages) and the per-conversation timer; version 3 the
- * per-conversation retention policy.
+ * per-conversation retention policy; version 4 avatars on the profile and on contacts.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Size bounds the stores enforce on their inputs. */
 export const STORE_LIMITS = {

@@ -34,12 +34,21 @@ function normalise(dump: StoreDump): Record<string, unknown> {
 async function fill(s: ClientStore): Promise<void> {
   const me = hexId(1);
   const bob = hexId(7);
-  await s.putProfile(sampleProfile(1, { deviceList: bytes(200, 9), deviceListCounter: 3 }));
+  await s.putProfile(
+    sampleProfile(1, {
+      deviceList: bytes(200, 9),
+      deviceListCounter: 3,
+      avatar: bytes(500, 1),
+      avatarMime: 'image/png',
+    }),
+  );
   await s.putTreeHead(bytes(90, 4));
   await s.putPrekey(samplePrekey('signed', 1));
   await s.putPrekey(samplePrekey('one-time', 2));
   await s.putPrekey(samplePrekey('kem', 3, { lastResort: true }));
-  await s.putContact(sampleContact(7, { accessKey: bytes(16, 8), verified: true }));
+  await s.putContact(
+    sampleContact(7, { accessKey: bytes(16, 8), verified: true, avatar: bytes(700, 2), avatarMime: 'image/jpeg' }),
+  );
   await s.appendKeyHistory(bob, { identityKey: bytes(32, 7), seenAt: 10 });
   await s.appendKeyHistory(bob, { identityKey: bytes(32, 8), seenAt: 20 });
   await s.putSession(bob, 1, bytes(300, 1));
@@ -105,6 +114,8 @@ export function backupTests({ t, withStore, rejects }: Suite): void {
         await b.importAll(dump);
         expect(normalise(await b.exportAll())).toEqual(normalise(dump));
         expect(await b.getProfile()).toEqual(await a.getProfile());
+        expect((await b.getProfile())?.avatar).toEqual(bytes(500, 1));
+        expect((await b.getContact(hexId(7)))?.avatar).toEqual(bytes(700, 2));
         expect(await b.getSession(hexId(7), 2)).toEqual(bytes(300, 2));
         expect(await b.getSenderKey(GROUP, hexId(1), 1)).toEqual(bytes(100, 6));
         expect(await b.listMessages(direct(7), { limit: 10 })).toEqual(await a.listMessages(direct(7), { limit: 10 }));

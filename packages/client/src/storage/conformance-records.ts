@@ -44,11 +44,25 @@ export function recordTests({ t, withStore, rejects }: Suite): void {
         deviceListCounter: 4,
         displayName: 'Renamed \u0000 名前 🚀',
         settings: { readReceipts: false, typingIndicators: true, discoverable: true },
+        avatar: bytes(32 * 1024, 0x89),
+        avatarMime: 'image/png',
       });
       await s.putProfile(second);
       const got = await s.getProfile();
       expect(got).toEqual(second);
       expect(got?.deviceList instanceof Uint8Array).toBe(true);
+      expect(got?.avatar instanceof Uint8Array).toBe(true);
+      // Removing the avatar drops both fields.
+      await s.putProfile(first);
+      expect(await s.getProfile()).toEqual(first);
+      // The avatar comes with its type, in an accepted format and size, or not at all.
+      await rejects(s.putProfile({ ...first, avatar: bytes(10, 1) }), 'INVALID_ARGUMENT');
+      await rejects(s.putProfile({ ...first, avatar: bytes(10, 1), avatarMime: 'image/svg+xml' }), 'INVALID_ARGUMENT');
+      await rejects(
+        s.putProfile({ ...first, avatar: bytes(32 * 1024 + 1, 1), avatarMime: 'image/png' }),
+        'INVALID_ARGUMENT',
+      );
+      expect(await s.getProfile()).toEqual(first);
     }));
 
   it('copies bytes in and out', () =>
@@ -147,6 +161,8 @@ export function recordTests({ t, withStore, rejects }: Suite): void {
         accessKey: bytes(16, 0x55),
         deviceList: bytes(90, 0x66),
         displayName: 'Ünïcödé 👩‍💻',
+        avatar: bytes(2000, 0x77),
+        avatarMime: 'image/webp',
       });
       await s.putContact(full);
       await s.putContact(blocked);
@@ -161,6 +177,8 @@ export function recordTests({ t, withStore, rejects }: Suite): void {
       // Replacing drops optional fields that are no longer set.
       await s.putContact(sampleContact(1, { addedAt: 20 }));
       expect(await s.getContact(hexId(1))).toEqual(sampleContact(1, { addedAt: 20 }));
+      await rejects(s.putContact(sampleContact(4, { avatarMime: 'image/jpeg' })), 'INVALID_ARGUMENT');
+      expect(await s.getContact(hexId(4))).toBeUndefined();
     }));
 
   it('keeps an append-only key history per contact, dropped with the contact', async () => {

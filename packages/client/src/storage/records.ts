@@ -43,6 +43,10 @@ export interface ProfileRecord {
   /** Our own 16-byte access key, given to contacts so they may send sealed. */
   readonly accessKey: Uint8Array;
   readonly settings: ProfileSettings;
+  /** Our profile picture (at most 32 KiB), with {@link avatarMime}; both or neither are set. */
+  readonly avatar?: Uint8Array;
+  /** 'image/webp', 'image/jpeg' or 'image/png'. */
+  readonly avatarMime?: string;
 }
 
 /** The three kinds of private prekeys. */
@@ -87,6 +91,10 @@ export interface ContactRecord {
   /** Their latest signed device list. */
   readonly deviceList?: Uint8Array;
   readonly addedAt: number;
+  /** The profile picture they pushed to us (at most 32 KiB), with {@link avatarMime}; both or neither. */
+  readonly avatar?: Uint8Array;
+  /** 'image/webp', 'image/jpeg' or 'image/png'. */
+  readonly avatarMime?: string;
 }
 
 /** One entry of a contact's append-only identity-key history. */

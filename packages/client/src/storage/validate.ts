@@ -5,6 +5,7 @@
  * canonical shape: fresh byte arrays, no unknown properties, optional fields absent
  * rather than `undefined`.
  */
+import { AVATAR_MIME_TYPES, MAX_AVATAR_BYTES } from '../avatar.js';
 import { ClientError } from '../errors.js';
 import { STORE_LIMITS } from './client-store.js';
 import type {
@@ -192,7 +193,19 @@ export function canonicalProfile(value: unknown): ProfileRecord {
       typingIndicators: checkBoolean(s.typingIndicators, 'profile.settings.typingIndicators'),
       discoverable: checkBoolean(s.discoverable, 'profile.settings.discoverable'),
     },
+    ...checkStoredAvatar(v, 'profile'),
   };
+}
+
+/** The optional avatar fields of a profile or contact: both or neither. */
+function checkStoredAvatar(v: Record<string, unknown>, prefix: string): { avatar?: Uint8Array; avatarMime?: string } {
+  if (v.avatar === undefined && v.avatarMime === undefined) return {};
+  if (v.avatar === undefined || v.avatarMime === undefined) {
+    throw invalidArgument(`${prefix}.avatar`, 'avatar and avatarMime are set together');
+  }
+  const avatar = checkBytes(v.avatar, `${prefix}.avatar`, { max: MAX_AVATAR_BYTES });
+  if (avatar.length === 0) throw invalidArgument(`${prefix}.avatar`, 'expected at least 1 byte');
+  return { avatar, avatarMime: checkEnum(v.avatarMime, `${prefix}.avatarMime`, AVATAR_MIME_TYPES) };
 }
 
 /** Canonical copy of a prekey. @throws ClientError INVALID_ARGUMENT */
@@ -231,6 +244,7 @@ export function canonicalContact(value: unknown): ContactRecord {
     ...(v.accessKey !== undefined ? { accessKey: checkBytes(v.accessKey, 'contact.accessKey', 16) } : {}),
     ...(v.deviceList !== undefined ? { deviceList: checkRecordBytes(v.deviceList, 'contact.deviceList') } : {}),
     addedAt: checkTime(v.addedAt, 'contact.addedAt'),
+    ...checkStoredAvatar(v, 'contact'),
   };
 }
 

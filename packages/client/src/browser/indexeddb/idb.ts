@@ -50,7 +50,8 @@ export function upgradeSchema(db: IDBDatabase, tx: IDBTransaction, oldVersion: n
     tx.objectStore(STORES.messages).createIndex('byExpiry', ['x', 'i']);
   }
   // Version 3 (retention policy) changed only the sealed conversation value, which is
-  // versioned on its own (record-codec.ts): no object store or index changes.
+  // versioned on its own (record-codec.ts): no object store or index changes. Version 4
+  // (avatars) likewise changed only the sealed profile and contact values.
 }
 
 /** Resolve with a request's result; reject with its error. */

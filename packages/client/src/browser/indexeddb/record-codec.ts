@@ -4,6 +4,7 @@
  * only through decodeWire's strict reader. A value that fails to decode is STORE_CORRUPT.
  */
 import { decodeWire, encodeWire, type WireReader } from '@vaultex/protocol';
+import { AVATAR_MIME_TYPES, MAX_AVATAR_BYTES } from '../../avatar.js';
 import { ClientError } from '../../errors.js';
 import { STORE_LIMITS } from '../../storage/client-store.js';
 import type {
@@ -86,6 +87,18 @@ function optionalString(r: WireReader, field: string, max: number): string | und
   return v;
 }
 
+/** The avatar fields appended by version 2 of the profile and contact values (schema 4). */
+function readAvatar(r: WireReader, version: number): { avatar?: Uint8Array; avatarMime?: string } {
+  if (version < 2) return {};
+  const mime = optionalString(r, 'avatarMime', 32);
+  const avatar = r.optionalBytes('avatar', { max: MAX_AVATAR_BYTES });
+  if (mime === undefined && avatar === undefined) return {};
+  if (mime === undefined || avatar === undefined || !(AVATAR_MIME_TYPES as readonly string[]).includes(mime)) {
+    throw new ClientError('STORE_CORRUPT', 'bad avatar');
+  }
+  return { avatar, avatarMime: mime };
+}
+
 export const profileCodec = codec<ProfileRecord>(
   'profile',
   (p) => [
@@ -105,8 +118,10 @@ export const profileCodec = codec<ProfileRecord>(
     p.settings.readReceipts,
     p.settings.typingIndicators,
     p.settings.discoverable,
+    nil(p.avatarMime),
+    nil(p.avatar),
   ],
-  (r) => ({
+  (r, version) => ({
     userId: r.string('userId', 32),
     accountPublicKey: r.bytes('accountPublicKey', 32),
     accountSecretKey: r.bytes('accountSecretKey', 32),
@@ -125,7 +140,11 @@ export const profileCodec = codec<ProfileRecord>(
       typingIndicators: r.boolean('typingIndicators'),
       discoverable: r.boolean('discoverable'),
     },
+    ...readAvatar(r, version),
   }),
+  // Version 2 (schema 4) appended the avatar; version 1 values are still read.
+  2,
+  [1, 2],
 );
 
 export const prekeyCodec = codec<PrekeyRecord>(
@@ -153,8 +172,10 @@ export const contactCodec = codec<ContactRecord>(
     nil(c.accessKey),
     nil(c.deviceList),
     c.addedAt,
+    nil(c.avatarMime),
+    nil(c.avatar),
   ],
-  (r) => {
+  (r, version) => {
     const head = {
       accountId: r.string('accountId', 32),
       identityKey: r.bytes('identityKey', 32),
@@ -170,8 +191,12 @@ export const contactCodec = codec<ContactRecord>(
       ...opt('accessKey', r.optionalBytes('accessKey', 16)),
       ...opt('deviceList', r.optionalBytes('deviceList', MAX_RECORD)),
       addedAt: r.uint('addedAt'),
+      ...readAvatar(r, version),
     };
   },
+  // Version 2 (schema 4) appended the avatar; version 1 values are still read.
+  2,
+  [1, 2],
 );
 
 export const keyHistoryCodec = codec<KeyHistoryEntry>(

@@ -138,4 +138,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE conversations ADD COLUMN retention_ttl_seconds INTEGER;
     `,
   },
+  {
+    version: 4,
+    description: 'avatars on the profile and on contacts',
+    sql: `
+      ALTER TABLE profile ADD COLUMN avatar BLOB;
+      ALTER TABLE profile ADD COLUMN avatar_mime TEXT;
+      ALTER TABLE contacts ADD COLUMN avatar BLOB;
+      ALTER TABLE contacts ADD COLUMN avatar_mime TEXT;
+    `,
+  },
 ];

@@ -61,7 +61,13 @@ function profileFromRow(r: Row): ProfileRecord {
       typingIndicators: bool(r.typing_indicators),
       discoverable: bool(r.discoverable),
     },
+    ...avatarFromRow(r),
   };
+}
+
+/** Both avatar columns, or neither (the store core only writes them together). */
+function avatarFromRow(r: Row): { avatar?: Uint8Array; avatarMime?: string } {
+  return r.avatar === null || r.avatar_mime === null ? {} : { avatar: blob(r.avatar), avatarMime: str(r.avatar_mime) };
 }
 
 function contactFromRow(r: Row): ContactRecord {
@@ -77,6 +83,7 @@ function contactFromRow(r: Row): ContactRecord {
     ...opt('accessKey', optBlob(r.access_key)),
     ...opt('deviceList', optBlob(r.device_list)),
     addedAt: num(r.added_at),
+    ...avatarFromRow(r),
   };
 }
 
@@ -171,8 +178,8 @@ export class SqlCipherBackend implements StoreBackend {
     this.q(
       `INSERT OR REPLACE INTO profile (singleton, user_id, account_public_key, account_secret_key, device_id,
         device_secret_key, device_public_key, certificate, device_list, device_list_counter, server_url, display_name,
-        created_at, access_key, read_receipts, typing_indicators, discoverable)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        created_at, access_key, read_receipts, typing_indicators, discoverable, avatar, avatar_mime)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       p.userId,
       p.accountPublicKey,
@@ -190,6 +197,8 @@ export class SqlCipherBackend implements StoreBackend {
       flag(p.settings.readReceipts),
       flag(p.settings.typingIndicators),
       flag(p.settings.discoverable),
+      nullable(p.avatar),
+      nullable(p.avatarMime),
     );
   }
 
@@ -268,12 +277,13 @@ export class SqlCipherBackend implements StoreBackend {
     // An upsert, not INSERT OR REPLACE: a replace deletes the row and would cascade to the key history.
     this.q(
       `INSERT INTO contacts (account_id, identity_key, display_name, state, verified, key_change_new_key,
-        key_change_seen_at, access_key, device_list, added_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        key_change_seen_at, access_key, device_list, added_at, avatar, avatar_mime)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (account_id) DO UPDATE SET identity_key = excluded.identity_key,
         display_name = excluded.display_name, state = excluded.state, verified = excluded.verified,
         key_change_new_key = excluded.key_change_new_key, key_change_seen_at = excluded.key_change_seen_at,
-        access_key = excluded.access_key, device_list = excluded.device_list, added_at = excluded.added_at`,
+        access_key = excluded.access_key, device_list = excluded.device_list, added_at = excluded.added_at,
+        avatar = excluded.avatar, avatar_mime = excluded.avatar_mime`,
     ).run(
       c.accountId,
       c.identityKey,
@@ -285,6 +295,8 @@ export class SqlCipherBackend implements StoreBackend {
       nullable(c.accessKey),
       nullable(c.deviceList),
       c.addedAt,
+      nullable(c.avatar),
+      nullable(c.avatarMime),
     );
   }
   getContact(accountId: string): ContactRecord | undefined {
