@@ -5,6 +5,7 @@
  * the outbox running; `sync()` does one round for one-shot commands.
  */
 import { formatUserId, hexToBytes } from '@vaultex/protocol';
+import type { Avatar } from './avatar.js';
 import { ClientContext, type ClientDeps, type ClientOptions, resolveDeps } from './context.js';
 import { ClientError } from './errors.js';
 import { type ClientEventHandler, type ClientEventName, type DeviceInfo, Emitter } from './events.js';
@@ -19,6 +20,7 @@ import { GroupService } from './services/groups.js';
 import { MessageService } from './services/messages.js';
 import { OutboxService } from './services/outbox.js';
 import { type MaintenanceReport, PreKeyService } from './services/prekeys.js';
+import { ProfileService } from './services/profile.js';
 import { RichService } from './services/rich.js';
 import { SessionService } from './services/sessions.js';
 import { Receiver } from './services/sync.js';
@@ -118,10 +120,14 @@ export class VaultexClient {
     this.#outbox = new OutboxService(ctx, sessions, devices);
     this.contacts = new ContactService(ctx, trust, devices, this.#outbox);
     this.discovery = new DiscoveryService(ctx);
+    const profiles = new ProfileService(ctx, this.#outbox, devices);
     devices.onOwnDevicesAdded = () => {
       this.contacts.syncAll().catch((error: unknown) => emitter.emit('error', { error, context: 'contact sync' }));
+      profiles.pushOwn().catch((error: unknown) => emitter.emit('error', { error, context: 'profile sync' }));
     };
     this.messages = new MessageService(ctx, this.#outbox, devices, this.contacts);
+    this.messages.profiles = profiles;
+    this.contacts.profiles = profiles;
     this.#rich = new RichService(ctx, this.#outbox);
     this.messages.rich = this.#rich;
     this.#receiver = new Receiver(ctx, sessions, devices, trust, this.messages, this.#outbox);
@@ -363,10 +369,16 @@ export class VaultexClient {
   }
 
   /**
-   * Change our display name, read receipts or typing indicators; our other devices follow.
+   * Change our display name, avatar (`null` removes it), read receipts or typing indicators;
+   * our other devices follow, and accepted contacts get a new name or avatar.
    * @throws ClientError INVALID_ARGUMENT.
    */
-  updateProfile(changes: { displayName?: string; readReceipts?: boolean; typingIndicators?: boolean }): Promise<void> {
+  updateProfile(changes: {
+    displayName?: string;
+    readReceipts?: boolean;
+    typingIndicators?: boolean;
+    avatar?: Avatar | null;
+  }): Promise<void> {
     return this.messages.updateProfile(changes);
   }
 

@@ -14,6 +14,7 @@ import {
   isProtocolError,
   type WireReader,
 } from '@vaultex/protocol';
+import { type Avatar, hasAvatarSignature, isAvatarMime, MAX_AVATAR_BYTES } from './avatar.js';
 import type { AttachmentPointer } from './services/attachments.js';
 import type { ContactState } from './storage/records.js';
 
@@ -46,6 +47,7 @@ export const CONTENT_KIND = {
   reaction: 13,
   timer: 14,
   attachment: 15,
+  profile: 16,
 } as const;
 
 /**
@@ -96,6 +98,13 @@ export type Content =
       readonly body: string;
       readonly replyTo?: string;
       readonly profile?: SenderProfile;
+      /**
+       * The sender's disappearing timer when it sent this, in seconds (Signal's per-message
+       * `expireTimer`): the receiver's copy disappears that long after it is read, whatever the
+       * conversation's timer is by then; absent, it never disappears. A trailing field written
+       * only when set, so a content without a timer encodes exactly as before the field existed.
+       */
+      readonly expireTimer?: number;
     })
   | (Base & { readonly kind: 'receipt'; readonly type: 'delivered' | 'read'; readonly ids: readonly string[] })
   | (Base & { readonly kind: 'typing'; readonly started: boolean })
@@ -126,7 +135,23 @@ export type Content =
   /** Local only (see {@link ANNOTATED_KIND}): a stored content and its reactions. */
   | (Base & { readonly kind: 'annotated'; readonly content: Uint8Array; readonly reactions: readonly Reaction[] })
   /** A file uploaded encrypted (services/attachments.ts): what it takes to fetch and verify it. */
-  | (Base & { readonly kind: 'attachment'; readonly attachment: AttachmentPointer; readonly caption?: string })
+  | (Base & {
+      readonly kind: 'attachment';
+      readonly attachment: AttachmentPointer;
+      readonly caption?: string;
+      /** As a text's. */
+      readonly expireTimer?: number;
+    })
+  /**
+   * Our display name and avatar (`null`: none, or removed), pushed to accepted contacts and
+   * our other devices; `reply` asks the receiver to answer with its own (we just accepted it).
+   */
+  | (Base & {
+      readonly kind: 'profile';
+      readonly displayName: string;
+      readonly avatar: Avatar | null;
+      readonly reply: boolean;
+    })
   | (Base & { readonly kind: 'unsupported'; readonly wireKind: number });
 
 /** Content kinds. */
@@ -150,6 +175,7 @@ export function encodeContent(content: Content): Uint8Array {
         content.body,
         content.replyTo === undefined ? null : hexToBytes(content.replyTo),
         content.profile ? [content.profile.displayName.slice(0, MAX_NAME), content.profile.accessKey] : null,
+        ...timerField(content.expireTimer),
       ]);
     case 'receipt':
       if (content.ids.length === 0 || content.ids.length > MAX_RECEIPT_IDS) {
@@ -231,11 +257,51 @@ export function encodeContent(content: Content): Uint8Array {
         a.mime.slice(0, 127),
         a.thumbnail ?? null,
         content.caption ?? null,
+        ...timerField(content.expireTimer),
       ]);
     }
+    case 'profile':
+      if (content.avatar && content.avatar.bytes.length > MAX_AVATAR_BYTES) {
+        throw new InvalidMessageError('profile: avatar too large');
+      }
+      head[1] = CONTENT_KIND.profile;
+      return encodeWire([
+        ...head,
+        content.displayName.slice(0, MAX_NAME),
+        content.avatar ? [content.avatar.mime, content.avatar.bytes] : null,
+        content.reply,
+      ]);
     case 'unsupported':
       throw new InvalidMessageError('unsupported content cannot be encoded');
   }
+}
+
+/** The trailing timer field of a text or attachment: present only when a timer is set. */
+function timerField(seconds: number | undefined): number[] {
+  if (seconds === undefined || seconds === 0) return [];
+  if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > MAX_TIMER_SECONDS) {
+    throw new InvalidMessageError('expireTimer: 0..365 days');
+  }
+  return [seconds];
+}
+
+/**
+ * Read the optional trailing timer of a text or attachment, then skip any later fields: a
+ * content from before the field has none, and a newer sender's additions after it are ignored.
+ */
+function readTimer(r: WireReader, what: string): { expireTimer?: number } {
+  let value: unknown;
+  try {
+    value = r.raw('expireTimer');
+  } catch {
+    return {};
+  }
+  skipRest(r);
+  if (value === null || value === 0) return {};
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_TIMER_SECONDS) {
+    throw new InvalidMessageError(`${what}: malformed expireTimer`);
+  }
+  return { expireTimer: value };
 }
 
 function hexId(r: WireReader, field: string): string {
@@ -251,6 +317,22 @@ function skipRest(r: WireReader): void {
       return;
     }
   }
+}
+
+function readAvatar(value: unknown): Avatar | null {
+  if (value === null || value === undefined) return null;
+  if (
+    !Array.isArray(value) ||
+    value.length !== 2 ||
+    !isAvatarMime(value[0]) ||
+    !(value[1] instanceof Uint8Array) ||
+    value[1].length === 0 ||
+    value[1].length > MAX_AVATAR_BYTES ||
+    !hasAvatarSignature(value[0], value[1])
+  ) {
+    throw new InvalidMessageError('profile: malformed avatar');
+  }
+  return { mime: value[0], bytes: new Uint8Array(value[1]) };
 }
 
 function readBody(r: WireReader, kind: number, base: Base): Content {
@@ -280,6 +362,7 @@ function readBody(r: WireReader, kind: number, base: Base): Content {
         body,
         ...(replyTo ? { replyTo: bytesToHex(replyTo) } : {}),
         ...(sender ? { profile: sender } : {}),
+        ...readTimer(r, 'text'),
       };
     }
     case CONTENT_KIND.receipt: {
@@ -378,7 +461,13 @@ function readBody(r: WireReader, kind: number, base: Base): Content {
         kind: 'attachment',
         attachment: { id, key, size, sha256, name, mime, ...(thumbnail ? { thumbnail } : {}) },
         ...(typeof caption === 'string' ? { caption } : {}),
+        ...readTimer(r, 'attachment'),
       };
+    }
+    case CONTENT_KIND.profile: {
+      const displayName = r.string('displayName', MAX_NAME);
+      const avatar = readAvatar(r.raw('avatar'));
+      return { ...base, kind: 'profile', displayName, avatar, reply: r.boolean('reply') };
     }
     default:
       skipRest(r);

@@ -19,6 +19,14 @@ export {
   decryptAttachment,
   encryptAttachment,
 } from './attachment-crypto.js';
+export {
+  AVATAR_MIME_TYPES,
+  type Avatar,
+  type AvatarMime,
+  checkAvatar,
+  hasAvatarSignature,
+  MAX_AVATAR_BYTES,
+} from './avatar.js';
 // Client core (helper H): the facade, its events, content and code formats, transport.
 export {
   type BackupApi,

@@ -29,6 +29,7 @@ import type { ClientStore } from '../storage/client-store.js';
 import type { ContactRecord, ConversationRecord, MessageRecord } from '../storage/records.js';
 import { isRelayError } from '../transport/http.js';
 import { decodeFrames, encodeFrames, type Frame } from './backup.js';
+import { expireTimerOf } from './messages.js';
 
 const P = `${API_PREFIX}/archive`;
 const ARCHIVE_HEADER = 'vaultex-archive';
@@ -259,7 +260,9 @@ export class ArchiveService {
       content.conversations.set(conv.id, { ...conv, unread: 0 });
       for (const m of await allMessages(store, conv.id)) {
         // Unsent ones wait for the next push: restored elsewhere they would stay 'pending' forever.
-        if (m.expiresAt === undefined && m.status !== 'pending') content.messages.set(m.id, m);
+        // Disappearing ones never go, read (expiresAt) or not yet (the timer they carry).
+        const disappearing = m.expiresAt !== undefined || expireTimerOf(m.body) !== undefined;
+        if (!disappearing && m.status !== 'pending') content.messages.set(m.id, m);
       }
       if (conv.kind === 'direct') {
         const contact = await store.getContact(conv.id.slice(2));

@@ -74,8 +74,9 @@ export async function applyGroupContent(
   }
   if (content.kind !== 'text' && content.kind !== 'attachment') return effects;
   // Our other device's message starts its timer when sent, as on the sending device; a
-  // member's starts when we read it (messages.markRead).
-  const timer = own ? (await tx.getConversation(conversationId))?.disappearingSeconds : undefined;
+  // member's starts when we read it (messages.markRead). Either way with the timer the
+  // message was sent under, not the conversation's current one.
+  const timer = own ? content.expireTimer : undefined;
   const record: MessageRecord = {
     id: content.id,
     conversationId,

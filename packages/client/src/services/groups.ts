@@ -265,13 +265,14 @@ export class GroupService {
   private async sendMessage(groupId: string, value: Extract<Content, { kind: 'text' | 'attachment' }>) {
     const { ctx } = this;
     await this.loadAsMember(groupId);
-    const content = encodeContent(value);
     const conversationId = groupConversation(groupId);
     await ctx.store.transaction(async (tx) => {
       const rec = await this.loadAsMember(groupId, tx);
       const conv = await tx.getConversation(conversationId);
       const timer = conv?.disappearingSeconds;
-      // Our copy's timer starts when sent (a member's when read), as in direct conversations.
+      // The message carries the timer it was sent under; our copy's starts when sent (a
+      // member's when read), as in direct conversations.
+      const content = encodeContent(timer ? { ...value, expireTimer: timer } : value);
       await tx.insertMessage({
         id: value.id,
         conversationId,

@@ -5,6 +5,7 @@
  * (`applyIncoming`, run inside the receive transaction).
  */
 import { type DeviceList, equalBytes } from '@vaultex/protocol';
+import { type Avatar, checkAvatar } from '../avatar.js';
 import { type Content, decodeContent, encodeContent, MAX_TEXT_BYTES, previewOf, type Reaction } from '../content.js';
 import type { ClientContext } from '../context.js';
 import { ClientError } from '../errors.js';
@@ -21,6 +22,7 @@ import { type AttachmentPointer, checkPointer } from './attachments.js';
 import { type ContactService, checkAccountId } from './contacts.js';
 import type { DeviceService } from './devices.js';
 import type { OutboxService } from './outbox.js';
+import { type ProfileService, withAvatar } from './profile.js';
 import { type ExportFormat, exportConversation, relayTtlSeconds, setRetention } from './retention.js';
 import { isRichContent, type RichService } from './rich.js';
 
@@ -52,6 +54,20 @@ export interface Effects {
 /** The conversation id of a direct conversation. */
 export function directConversation(accountId: string): string {
   return `d:${accountId}`;
+}
+
+/**
+ * The disappearing timer a stored text or attachment was sent with (seconds), looking inside
+ * the local `annotated` wrapper; undefined for none or a body that does not decode.
+ */
+export function expireTimerOf(body: Uint8Array): number | undefined {
+  try {
+    let content = decodeContent(body);
+    if (content.kind === 'annotated') content = decodeContent(content.content);
+    return content.kind === 'text' || content.kind === 'attachment' ? content.expireTimer : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Turn a stored message into the application's view. */
@@ -103,6 +119,8 @@ export class MessageService {
   groupContents: ((content: Content, from: IncomingFrom, tx: ClientStore) => Promise<Effects>) | undefined;
   /** Applies edits, deletes, reactions and timers; set by the client. */
   rich: RichService | undefined;
+  /** Pushes and applies display names and avatars ('profile' contents); set by the client. */
+  profiles: ProfileService | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -134,20 +152,22 @@ export class MessageService {
     }
     const id = ctx.newId();
     const sentAt = ctx.nextSentAt();
-    const content = encodeContent({
-      kind: 'text',
-      id,
-      sentAt,
-      body: text,
-      ...(options.replyTo ? { replyTo: options.replyTo } : {}),
-      profile: { displayName: ctx.profile.displayName, accessKey: ctx.profile.accessKey },
-    });
-    const transcript = encodeContent({ kind: 'sent-transcript', id, sentAt, to: accountId, content });
     const conversationId = directConversation(accountId);
     await ctx.store.transaction(async (tx) => {
       const conv = await tx.getConversation(conversationId);
       const timer = conv?.disappearingSeconds;
-      // The sender's copy starts its timer when sent (the receiver's when read).
+      // The message carries the timer it was sent under (the receiver's starts when read).
+      const content = encodeContent({
+        kind: 'text',
+        id,
+        sentAt,
+        body: text,
+        ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+        profile: { displayName: ctx.profile.displayName, accessKey: ctx.profile.accessKey },
+        ...(timer ? { expireTimer: timer } : {}),
+      });
+      const transcript = encodeContent({ kind: 'sent-transcript', id, sentAt, to: accountId, content });
+      // The sender's copy starts its timer when sent.
       const record: MessageRecord = {
         id,
         conversationId,
@@ -162,8 +182,11 @@ export class MessageService {
       };
       await tx.insertMessage(record);
       await this.touchConversation(tx, conversationId, sentAt, text, false);
-      // Writing to someone who asked to talk to us accepts the request.
-      if (contact.state === 'request') await tx.putContact({ ...contact, state: 'accepted' });
+      // Writing to someone who asked to talk to us accepts the request (and asks for their profile).
+      if (contact.state === 'request') {
+        await tx.putContact({ ...contact, state: 'accepted' });
+        await this.profiles?.pushTo(accountId, true, tx);
+      }
       // The relay's copy is bounded by the same timer, and by a 'ttl' retention.
       const ttlSeconds = relayTtlSeconds(conv);
       const ttl = ttlSeconds ? { ttlSeconds } : {};
@@ -202,19 +225,20 @@ export class MessageService {
     }
     const id = ctx.newId();
     const sentAt = ctx.nextSentAt();
-    const value: Content = {
-      kind: 'attachment',
-      id,
-      sentAt,
-      attachment,
-      ...(options.caption !== undefined ? { caption: options.caption } : {}),
-    };
-    const content = encodeContent(value);
-    const transcript = encodeContent({ kind: 'sent-transcript', id, sentAt, to: accountId, content });
     const conversationId = directConversation(accountId);
     await ctx.store.transaction(async (tx) => {
       const conv = await tx.getConversation(conversationId);
       const timer = conv?.disappearingSeconds;
+      const value: Content = {
+        kind: 'attachment',
+        id,
+        sentAt,
+        attachment,
+        ...(options.caption !== undefined ? { caption: options.caption } : {}),
+        ...(timer ? { expireTimer: timer } : {}),
+      };
+      const content = encodeContent(value);
+      const transcript = encodeContent({ kind: 'sent-transcript', id, sentAt, to: accountId, content });
       await tx.insertMessage({
         id,
         conversationId,
@@ -320,13 +344,16 @@ export class MessageService {
   }
 
   /**
-   * Change our display name or settings, and tell our other devices.
-   * @throws ClientError INVALID_ARGUMENT.
+   * Change our display name, avatar (`null` removes it; at most 32 KiB of WebP, JPEG or PNG)
+   * or settings, and tell our other devices. A new name or avatar is also pushed, end-to-end
+   * encrypted, to every accepted contact.
+   * @throws ClientError INVALID_ARGUMENT (nothing is changed).
    */
   async updateProfile(changes: {
     displayName?: string;
     readReceipts?: boolean;
     typingIndicators?: boolean;
+    avatar?: Avatar | null;
   }): Promise<void> {
     const { ctx } = this;
     if (
@@ -335,19 +362,25 @@ export class MessageService {
     ) {
       throw new ClientError('INVALID_ARGUMENT', 'displayName: at most 64 characters');
     }
+    const avatar =
+      changes.avatar === undefined || changes.avatar === null ? changes.avatar : checkAvatar(changes.avatar);
     const settings = {
       ...ctx.profile.settings,
       ...(changes.readReceipts !== undefined ? { readReceipts: Boolean(changes.readReceipts) } : {}),
       ...(changes.typingIndicators !== undefined ? { typingIndicators: Boolean(changes.typingIndicators) } : {}),
     };
-    const profile = {
+    const named = {
       ...ctx.profile,
       ...(changes.displayName !== undefined ? { displayName: changes.displayName } : {}),
       settings,
     };
+    const profile = avatar === undefined ? named : withAvatar(named, avatar);
+    const push = avatar !== undefined || profile.displayName !== ctx.profile.displayName;
     const others = this.devices.otherDeviceIds().length > 0;
+    let pushed = false;
     await ctx.store.transaction(async (tx) => {
       await tx.putProfile(profile);
+      if (push && this.profiles) pushed = await this.profiles.pushAll(profile, tx);
       if (!others) return;
       const content = encodeContent({
         kind: 'profile-sync',
@@ -360,7 +393,7 @@ export class MessageService {
       await this.outbox.enqueue('control', { to: ctx.accountId, content }, tx);
     });
     ctx.commitProfile(profile);
-    if (others) this.outbox.kick();
+    if (others || pushed) this.outbox.kick();
   }
 
   /** Conversations, most recent first. */
@@ -398,11 +431,11 @@ export class MessageService {
     const receipts = ctx.profile.settings.readReceipts && contact?.state === 'accepted' && !contact.keyChange;
     await ctx.store.transaction(async (tx) => {
       const conv = await tx.getConversation(conversationId);
-      const timer = conv?.disappearingSeconds;
       for (const m of unread) {
         await tx.updateMessageStatus(m.id, 'read');
-        // A disappearing message's timer starts when it is read.
-        if (timer && m.expiresAt === undefined) await tx.updateMessage(m.id, { expiresAt: ctx.clock() + timer * 1000 });
+        // A disappearing message's timer starts when it is read, with the timer it was sent under.
+        const timer = m.expiresAt === undefined ? expireTimerOf(m.body) : undefined;
+        if (timer) await tx.updateMessage(m.id, { expiresAt: ctx.clock() + timer * 1000 });
       }
       if (conv && conv.unread !== 0) await tx.putConversation({ ...conv, unread: 0 });
       if (receipts) {
@@ -550,8 +583,8 @@ export class MessageService {
           return effects;
         }
         if (inner.kind !== 'text' && inner.kind !== 'attachment') return effects;
-        const conv = await tx.getConversation(conversationId);
-        const timer = conv?.disappearingSeconds;
+        // Our copy's timer runs from the send, as on the device that sent it.
+        const timer = inner.expireTimer;
         const record: MessageRecord = {
           id: inner.id,
           conversationId,
@@ -588,6 +621,9 @@ export class MessageService {
         effects.events.push(() => ctx.commitProfile(profile));
         return effects;
       }
+      case 'profile':
+        if (this.profiles) await this.profiles.apply(content, from, tx, effects);
+        return effects;
       case 'session-reset':
         // The prekey message that carried it already replaced the session.
         return effects;
