@@ -17,9 +17,8 @@ import {
 import { acceptKeyChange, loadOlder, select, setContactState, typing } from '../state/session.js';
 import { useApp } from '../state/store.js';
 import { AvatarImage } from './avatar.js';
-import { AttachIcon, TimerIcon } from './chat-icons.js';
 import { contactName, senderName } from './conversation-list.js';
-import { BackIcon, CloseIcon, InfoIcon, SendIcon } from './icons.js';
+import { AttachIcon, BackIcon, CloseIcon, InfoIcon, SendIcon, TimerIcon } from './icons.js';
 import { MessageBubble, snippet } from './message-bubble.js';
 import { VirtualList, type VirtualRow } from './virtual-list.js';
 

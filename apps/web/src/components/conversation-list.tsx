@@ -6,7 +6,7 @@ import { useChat } from '../state/chat-actions.js';
 import { openHit, type SearchHit, searchMessages, select } from '../state/session.js';
 import { useApp } from '../state/store.js';
 import { AvatarImage } from './avatar.js';
-import { NewGroupIcon } from './chat-icons.js';
+import { NewGroupIcon } from './icons.js';
 
 /** One row of the list. */
 export interface ListEntry {

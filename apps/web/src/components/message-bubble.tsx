@@ -9,9 +9,8 @@ import { clockTime } from '../lib/format.js';
 import { deleteMessage, editMessage, REACTIONS, react, useChat } from '../state/chat-actions.js';
 import { useApp } from '../state/store.js';
 import { AttachmentView } from './attachment-view.js';
-import { TimerIcon } from './chat-icons.js';
 import { senderName } from './conversation-list.js';
-import { ClockIcon } from './icons.js';
+import { ClockIcon, TimerIcon } from './icons.js';
 
 const TICKS: Record<MessageStatus, { mark: ReactNode; label: string }> = {
   pending: { mark: <ClockIcon />, label: 'Waiting to send' },
