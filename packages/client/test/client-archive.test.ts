@@ -10,7 +10,7 @@ import {
   VaultexClient,
 } from '../src/index.js';
 import { nodeDeps } from '../src/node/index.js';
-import { befriend, newClient, record, startRelay, TEST_OPTIONS, type TestRelay, waitFor } from './core-support.js';
+import { arrived, befriend, newClient, record, startRelay, TEST_OPTIONS, type TestRelay } from './core-support.js';
 
 /** Cheap Argon2id for the code envelopes: these tests check the flow, not the cost. */
 const OPTIONS: ClientOptions = { ...TEST_OPTIONS, archiveCodeKdf: { t: 1, m: 8, p: 1 } };
@@ -108,7 +108,7 @@ describe('history archive on the relay', () => {
     const reply = await bob.messages.send(alice.id().userId, 'archived two');
     await bob.sync();
     await alice.sync();
-    await waitFor(() => got.find((e) => e.message.id === reply), 'Alice receives');
+    await arrived(got, reply, 'Alice receives');
     await alice.messages.setRetention(`d:${bob.id().userId}`, { mode: 'history' });
     await alice.messages.setRetention(`d:${carol.id().userId}`, { mode: 'burn-on-read' });
   });
@@ -172,7 +172,7 @@ describe('history archive on the relay', () => {
     const late = await bob.messages.send(alice.id().userId, 'archived three');
     await bob.sync();
     await device.sync();
-    await waitFor(() => got.find((e) => e.message.id === late), 'the second device receives');
+    await arrived(got, late, 'the second device receives');
     const before = (await alice.archive.status()).version;
     const [a, b] = await Promise.all([alice.archive.push(), device.archive.push()]);
     expect(new Set([a.version, b.version])).toEqual(new Set([before + 1, before + 2]));

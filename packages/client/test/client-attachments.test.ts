@@ -10,19 +10,9 @@ import {
   isClientError,
   type VaultexClient,
 } from '../src/index.js';
-import { befriend, newClient, record, startRelay, type TestRelay } from './core-support.js';
+import { befriend, newClient, pattern, record, startRelay, type TestRelay } from './core-support.js';
 
 const MB = 1024 * 1024;
-
-function pattern(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 /** Byte equality (vitest's deep equality takes seconds on megabytes). */
 function same(a: Uint8Array, b: Uint8Array): boolean {

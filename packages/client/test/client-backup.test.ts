@@ -9,7 +9,7 @@ import {
   VaultexClient,
 } from '../src/index.js';
 import { nodeDeps } from '../src/node/index.js';
-import { befriend, newClient, record, startRelay, TEST_OPTIONS, type TestRelay, waitFor } from './core-support.js';
+import { arrived, befriend, newClient, record, startRelay, TEST_OPTIONS, type TestRelay } from './core-support.js';
 
 /** The cheapest Argon2id the backup format accepts: these tests check format and flow, not cost. */
 const KDF = { t: 1, m: 8, p: 1 };
@@ -75,7 +75,7 @@ describe('retention, readable export and profile backups', () => {
     expect(sends.every((b) => b.ttlSeconds === 3600)).toBe(true);
     const got = record(bob, 'message');
     await bob.sync();
-    await waitFor(() => got.find((e) => e.message.id === id), 'Bob receives');
+    await arrived(got, id, 'Bob receives');
     await alice.messages.setRetention(conv, { mode: 'history' });
   });
 
@@ -84,7 +84,7 @@ describe('retention, readable export and profile backups', () => {
     const reply = await bob.messages.send(alice.id().userId, 'hi Alice\nsecond line');
     await bob.sync();
     await alice.sync();
-    await waitFor(() => received.find((e) => e.message.id === reply), 'Alice receives');
+    await arrived(received, reply, 'Alice receives');
     await alice.messages.send(bob.id().userId, 'hello Bob', { replyTo: reply });
     await alice.messages.react(`d:${bob.id().userId}`, reply, '👍');
     await alice.sync();
@@ -160,12 +160,12 @@ describe('retention, readable export and profile backups', () => {
     const id = await restored.messages.send(bob.id().userId, 'from the restored profile');
     await restored.sync();
     await bob.sync();
-    await waitFor(() => toBob.find((e) => e.message.id === id), 'Bob receives from the restored profile');
+    await arrived(toBob, id, 'Bob receives from the restored profile');
     const toAlice = record(restored, 'message');
     const back = await bob.messages.send(alice.id().userId, 'welcome back');
     await bob.sync();
     await restored.sync();
-    await waitFor(() => toAlice.find((e) => e.message.id === back), 'the restored profile receives');
+    await arrived(toAlice, back, 'the restored profile receives');
     alice = restored;
   });
 

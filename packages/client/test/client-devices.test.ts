@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isClientError, openMemoryStore, VaultexClient } from '../src/index.js';
 import { nodeDeps } from '../src/node/index.js';
 import {
-  befriend,
-  newClient,
-  online,
+  arrived,
+  linkDevice,
+  newFriends,
   record,
+  shutdown,
+  startOnline,
   startRelay,
   TEST_OPTIONS,
   type TestRelay,
@@ -24,40 +26,22 @@ describe('devices', () => {
 
   beforeAll(async () => {
     relay = await startRelay();
-    alice1 = (await newClient(relay, 'Alice', { deviceName: 'laptop' })).client;
-    const b = await newClient(relay, 'Bob');
+    const [a, b] = await newFriends(relay, { name: 'Alice', deviceName: 'laptop' }, 'Bob');
+    alice1 = a.client;
     bob = b.client;
     bobSeed = b.seedPhrase!;
-    await befriend(alice1, bob);
   });
 
-  afterAll(async () => {
-    for (const c of running) await c.stop();
-    await relay?.close();
-  });
+  afterAll(() => shutdown(relay, running));
 
-  async function start(...clients: VaultexClient[]): Promise<void> {
-    for (const c of clients) {
-      if (!running.includes(c)) running.push(c);
-      c.start();
-    }
-    await Promise.all(clients.map(online));
-  }
+  const start = (...clients: VaultexClient[]) => startOnline(running, ...clients);
 
   it('links a second device with a code; it gets the contacts', async () => {
-    const request = VaultexClient.createLinkCode({ serverUrl: relay.url, deps: nodeDeps() });
-    expect(request.code.startsWith('vaultex://link?d=')).toBe(true);
-    const linking = VaultexClient.completeLink({
-      store: await openMemoryStore(),
-      request,
-      deps: nodeDeps(),
-      options: { ...TEST_OPTIONS, deviceName: 'phone' },
-      pollMs: 50,
-    });
-    const assigned = await alice1.devices.approveLink(request.code);
-    alice2 = await linking;
+    const phone = await linkDevice(relay, alice1);
+    expect(phone.code.startsWith('vaultex://link?d=')).toBe(true);
+    alice2 = phone.client;
     expect(alice2.id().userId).toBe(alice1.id().userId);
-    expect(alice2.id().deviceId).toBe(assigned);
+    expect(alice2.id().deviceId).toBe(phone.deviceId);
     expect(alice2.id().displayName).toBe('Alice');
     expect((await alice2.contacts.list()).map((c) => c.accountId)).toEqual([bob.id().userId]);
     expect(alice2.devices.list().map((d) => d.name)).toEqual(
@@ -75,19 +59,19 @@ describe('devices', () => {
     const a2Got = record(alice2, 'message');
 
     const m1 = await alice1.messages.send(bob.id().userId, 'from the laptop');
-    await waitFor(() => bobGot.find((e) => e.message.id === m1), 'Bob gets it');
-    const transcript = await waitFor(() => a2Got.find((e) => e.message.id === m1), 'the phone sees it');
+    await arrived(bobGot, m1, 'Bob gets it');
+    const transcript = await arrived(a2Got, m1, 'the phone sees it');
     expect(transcript.message.direction).toBe('out');
     expect(transcript.message.text).toBe('from the laptop');
 
     const reply = await bob.messages.send(alice1.id().userId, 'to both');
-    await waitFor(() => a1Got.find((e) => e.message.id === reply), 'laptop gets the reply');
-    await waitFor(() => a2Got.find((e) => e.message.id === reply), 'phone gets the reply');
+    await arrived(a1Got, reply, 'laptop gets the reply');
+    await arrived(a2Got, reply, 'phone gets the reply');
 
     const m2 = await alice2.messages.send(bob.id().userId, 'from the phone');
-    const got = await waitFor(() => bobGot.find((e) => e.message.id === m2), 'Bob gets the phone message');
+    const got = await arrived(bobGot, m2, 'Bob gets the phone message');
     expect(got.message.senderDeviceId).toBe(alice2.id().deviceId);
-    await waitFor(() => a1Got.find((e) => e.message.id === m2), 'the laptop sees it');
+    await arrived(a1Got, m2, 'the laptop sees it');
     const list = await alice1.messages.list(`d:${bob.id().userId}`);
     expect(list.map((m) => m.text)).toEqual(['from the phone', 'to both', 'from the laptop']);
   });
@@ -109,7 +93,7 @@ describe('devices', () => {
     expect(alice2.revoked).toBe(true);
 
     const m = await bob.messages.send(alice1.id().userId, 'only for the laptop');
-    await waitFor(() => a1Got.find((e) => e.message.id === m), 'laptop gets it');
+    await arrived(a1Got, m, 'laptop gets it');
     await new Promise((r) => setTimeout(r, 300));
     expect(a2Got.length).toBe(0);
     await expect(alice2.sync()).rejects.toSatisfy((e) => isClientError(e, 'DEVICE_REVOKED'));
@@ -129,17 +113,17 @@ describe('devices', () => {
     await start(restored);
     const got = record(restored, 'message');
     const m = await alice1.messages.send(bob.id().userId, 'to every Bob');
-    await waitFor(() => got.find((e) => e.message.id === m), 'the restored device gets it');
+    await arrived(got, m, 'the restored device gets it');
     // The old device told the new one about its contacts.
     await waitFor(async () => (await restored.contacts.get(alice1.id().userId))?.state === 'accepted', 'contacts');
     const a1Got = record(alice1, 'message');
     const reply = await restored.messages.send(alice1.id().userId, 'restored and back');
-    const back = await waitFor(() => a1Got.find((e) => e.message.id === reply), 'Alice gets the reply');
+    const back = await arrived(a1Got, reply, 'Alice gets the reply');
     expect(back.message.senderDeviceId).toBe(restored.id().deviceId);
     // The restored device's new access key became the account's; the old device adopted it.
     await waitFor(() => equal(bob.profile.accessKey, restored.profile.accessKey), 'access key synced');
     const bobGot = record(bob, 'message');
     const m2 = await alice1.messages.send(bob.id().userId, 'after the key change');
-    await waitFor(() => bobGot.find((e) => e.message.id === m2), 'the old device still receives');
+    await arrived(bobGot, m2, 'the old device still receives');
   });
 });

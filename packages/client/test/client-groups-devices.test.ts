@@ -1,8 +1,7 @@
 import { readSenderKeyMessageHeader } from '@vaultex/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openMemoryStore, VaultexClient } from '../src/index.js';
-import { nodeDeps } from '../src/node/index.js';
-import { befriend, newClient, startRelay, TEST_OPTIONS, type TestRelay } from './core-support.js';
+import type { VaultexClient } from '../src/index.js';
+import { linkDevice, newFriends, shutdown, startRelay, type TestRelay } from './core-support.js';
 
 describe('groups across our devices', () => {
   let relay: TestRelay;
@@ -16,29 +15,17 @@ describe('groups across our devices', () => {
 
   beforeAll(async () => {
     relay = await startRelay();
-    alice1 = (await newClient(relay, 'Alice', { deviceName: 'laptop' })).client;
-    bob = (await newClient(relay, 'Bob')).client;
-    await befriend(alice1, bob);
-    const request = VaultexClient.createLinkCode({ serverUrl: relay.url, deps: nodeDeps() });
-    const linking = VaultexClient.completeLink({
-      store: await openMemoryStore(),
-      request,
-      deps: nodeDeps(),
-      options: { ...TEST_OPTIONS, deviceName: 'phone' },
-      pollMs: 50,
-    });
-    await alice1.devices.approveLink(request.code);
-    alice2 = await linking;
+    const [a, b] = await newFriends(relay, { name: 'Alice', deviceName: 'laptop' }, 'Bob');
+    alice1 = a.client;
+    bob = b.client;
+    alice2 = (await linkDevice(relay, alice1)).client;
     // The new device published the new list; the laptop learns it like any device-list change.
     expect(await alice1.devices.refresh()).toHaveLength(2);
     await alice2.sync();
     await bob.sync();
   });
 
-  afterAll(async () => {
-    for (const c of [alice1, alice2, bob]) await c?.stop();
-    await relay?.close();
-  });
+  afterAll(() => shutdown(relay, [alice1, alice2, bob]));
 
   it('our other device follows the group and reads and writes in it', async () => {
     groupId = (await alice1.groups.create('Two people, three devices', [bob.id().userId])).groupId;

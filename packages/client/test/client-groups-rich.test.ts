@@ -5,21 +5,18 @@ import {
   encodeContent,
   isClientError,
   type MessageView,
-  openMemoryStore,
-  VaultexClient,
+  type VaultexClient,
 } from '../src/index.js';
-import { nodeDeps } from '../src/node/index.js';
-import { befriend, newClient, record, startRelay, TEST_OPTIONS, type TestRelay, waitFor } from './core-support.js';
-
-function pattern(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
+import {
+  linkDevice,
+  newFriends,
+  pattern,
+  record,
+  shutdown,
+  startRelay,
+  type TestRelay,
+  waitFor,
+} from './core-support.js';
 
 describe('groups: replies, edits, deletes, reactions, timers and attachments', () => {
   let relay: TestRelay;
@@ -55,31 +52,17 @@ describe('groups: replies, edits, deletes, reactions, timers and attachments', (
 
   beforeAll(async () => {
     relay = await startRelay();
-    const a = await newClient(relay, 'Alice', { deviceName: 'laptop' });
-    const b = await newClient(relay, 'Bob');
-    const c = await newClient(relay, 'Carol');
+    const [a, b, c] = await newFriends(relay, { name: 'Alice', deviceName: 'laptop' }, 'Bob', 'Carol');
     alice1 = a.client;
     bob = b.client;
     carol = c.client;
     bobStore = b.store;
-    await befriend(alice1, bob);
-    await befriend(alice1, carol);
-    await befriend(bob, carol);
-    const alice2Store = await openMemoryStore();
-    const request = VaultexClient.createLinkCode({ serverUrl: relay.url, deps: nodeDeps() });
-    const linking = VaultexClient.completeLink({
-      store: alice2Store,
-      request,
-      deps: nodeDeps(),
-      options: { ...TEST_OPTIONS, deviceName: 'phone' },
-      pollMs: 50,
-    });
-    await alice1.devices.approveLink(request.code);
-    alice2 = await linking;
+    const phone = await linkDevice(relay, alice1);
+    alice2 = phone.client;
     expect(await alice1.devices.refresh()).toHaveLength(2);
     devices.push(
       { name: 'alice-laptop', client: alice1, store: a.store },
-      { name: 'alice-phone', client: alice2, store: alice2Store },
+      { name: 'alice-phone', client: alice2, store: phone.store },
       { name: 'bob', client: bob, store: bobStore },
       { name: 'carol', client: carol, store: c.store },
     );
@@ -90,8 +73,10 @@ describe('groups: replies, edits, deletes, reactions, timers and attachments', (
   }, 60_000);
 
   afterAll(async () => {
-    for (const d of devices) await d.client.stop();
-    await relay?.close();
+    await shutdown(
+      relay,
+      devices.map((d) => d.client),
+    );
   });
 
   it("a reply, an edit from the author's other device and reactions reach every device of every member", async () => {

@@ -7,34 +7,17 @@
  * decrypts it; a removed member is no target of the next message and cannot open it.
  * The send's wall time is printed, not asserted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { deserializeSenderKeyState, groupDecrypt, isProtocolError } from '@vaultex/protocol';
 import { nodeProvider } from '@vaultex/protocol/node';
-import { SqliteStorage, type StartedServer, startServer } from '@vaultex/server';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientStore, openMemoryStore, VaultexClient } from '../src/index.js';
-import { nodeDeps } from '../src/node/index.js';
-import { TEST_OPTIONS } from './core-support.js';
+import type { ClientStore, VaultexClient } from '../src/index.js';
+import { newClient, shutdown, startRelay, type TestRelay } from './core-support.js';
 
 const MEMBERS = 1000;
 /** Account creations in flight at once: enough to overlap the relay's work with the client's. */
 const PARALLEL = 8;
 const SAMPLE = 5;
-
-/** The relay's rate limits, lifted for a thousand registrations from one address. */
-const LIMITS = {
-  registrationsPerHour: 100_000,
-  challengesPerMinute: 100_000,
-  prekeyFetchesPerHour: 100_000,
-  wsConnectionsPerMinute: 100_000,
-  sendsPerAccountPerMinute: 100_000,
-  sealedSendsPerRecipientPerMinute: 100_000,
-  wsFramesPerSecond: 10_000,
-  searchesPerMinute: 10_000,
-};
 
 interface Member {
   readonly client: VaultexClient;
@@ -51,16 +34,14 @@ interface Row {
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe(`a group of ${MEMBERS} members`, () => {
-  let dir: string;
-  let storage: SqliteStorage;
-  let server: StartedServer;
+  let relay: TestRelay;
   const members: Member[] = [];
   let creator: VaultexClient;
   let groupId: string;
 
   /** Messages the relay stored from `source` after `afterSeq`, read from its SQLite file (read-only). */
   function rowsFrom(source: string, afterSeq: number): Row[] {
-    const db = new Database(join(dir, 'vaultex.db'), { readonly: true, fileMustExist: true });
+    const db = new Database(relay.databaseFile, { readonly: true, fileMustExist: true });
     try {
       const messages = db
         .prepare('SELECT seq, blob FROM messages WHERE seq > ? AND source_account = ? ORDER BY seq')
@@ -79,7 +60,7 @@ describe(`a group of ${MEMBERS} members`, () => {
   }
 
   function lastSeq(): number {
-    const db = new Database(join(dir, 'vaultex.db'), { readonly: true, fileMustExist: true });
+    const db = new Database(relay.databaseFile, { readonly: true, fileMustExist: true });
     try {
       return (db.prepare('SELECT coalesce(max(seq), 0) AS n FROM messages').get() as { n: number }).n;
     } finally {
@@ -87,27 +68,14 @@ describe(`a group of ${MEMBERS} members`, () => {
     }
   }
 
-  async function newMember(name: string): Promise<Member> {
-    const store = await openMemoryStore();
-    const { client } = await VaultexClient.create({
-      store,
-      serverUrl: server.url,
-      displayName: name,
-      deps: nodeDeps(),
-      options: { ...TEST_OPTIONS, oneTimePreKeys: 1, kemPreKeys: 1, deviceName: name },
-    });
-    return { client, store };
-  }
+  /** The smallest prekey batches the relay accepts: a thousand accounts are set up in the suite's time. */
+  const newMember = (name: string): Promise<Member> =>
+    newClient(relay, name, { deviceName: name, options: { oneTimePreKeys: 1, kemPreKeys: 1 } });
 
   const deviceOf = (c: VaultexClient): string => `${c.id().userId}/${c.id().deviceId}`;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vaultex-group-scale-'));
-    storage = SqliteStorage.open(join(dir, 'vaultex.db'));
-    server = await startServer({
-      storage,
-      config: { host: '127.0.0.1', port: 0, metricsPort: -1, logLevel: 'warn', dataDir: dir, limits: LIMITS },
-    });
+    relay = await startRelay();
     let t = performance.now();
     const slots: Member[] = new Array(MEMBERS - 1);
     let next = 0;
@@ -124,13 +92,7 @@ describe(`a group of ${MEMBERS} members`, () => {
     console.log(`[group-scale] contacts added: ${(performance.now() - t).toFixed(0)} ms`);
   }, 240_000);
 
-  afterAll(async () => {
-    for (const m of members) await m.client.stop();
-    await creator?.stop();
-    await server?.close();
-    await storage?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => shutdown(relay, [...members.map((m) => m.client), creator]));
 
   it('one message is stored once with every member device as a target, and members decrypt it', async () => {
     let t = performance.now();

@@ -9,7 +9,7 @@ import {
   isClientError,
   type VaultexClient,
 } from '../src/index.js';
-import { befriend, newClient, online, record, startRelay, type TestRelay, waitFor } from './core-support.js';
+import { arrived, befriend, newClient, online, record, startRelay, type TestRelay, waitFor } from './core-support.js';
 
 type Row = Record<string, unknown>;
 
@@ -235,12 +235,12 @@ describe('groups', () => {
     const atA = record(a, 'message');
     const statusAtA = record(a, 'message-status');
     const id = await a.groups.send(groupId, 'live from A');
-    const got = await waitFor(() => atD.find((e) => e.message.id === id), 'D receives live');
+    const got = await arrived(atD, id, 'D receives live');
     expect(got.message.conversationId).toBe(`g:${groupId}`);
     expect(got.message.text).toBe('live from A');
     await waitFor(() => statusAtA.find((s) => s.id === id && s.status === 'sent'), 'sent');
     const reply = await d.groups.send(groupId, 'live from D');
-    const back = await waitFor(() => atA.find((e) => e.message.id === reply), 'A receives live');
+    const back = await arrived(atA, reply, 'A receives live');
     expect(back.message.senderAccountId).toBe(d.id().userId);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VaultexClient } from '../src/index.js';
-import { befriend, newClient, online, record, startRelay, type TestRelay, waitFor } from './core-support.js';
+import { arrived, befriend, newClient, online, record, startRelay, type TestRelay, waitFor } from './core-support.js';
 
 describe('two clients', () => {
   let relay: TestRelay;
@@ -29,7 +29,7 @@ describe('two clients', () => {
     const aliceStatus = record(alice, 'message-status');
 
     const id = await alice.messages.send(bob.id().userId, 'hello Bob');
-    const got = await waitFor(() => bobMessages.find((e) => e.message.id === id), 'Bob receives');
+    const got = await arrived(bobMessages, id, 'Bob receives');
     expect(got.message.text).toBe('hello Bob');
     expect(got.message.senderAccountId).toBe(alice.id().userId);
     expect(got.message.direction).toBe('in');
@@ -43,7 +43,7 @@ describe('two clients', () => {
 
     const aliceMessages = record(alice, 'message');
     const reply = await bob.messages.send(alice.id().userId, 'hi Alice');
-    const back = await waitFor(() => aliceMessages.find((e) => e.message.id === reply), 'Alice receives');
+    const back = await arrived(aliceMessages, reply, 'Alice receives');
     expect(back.message.text).toBe('hi Alice');
     const list = await alice.messages.list(`d:${bob.id().userId}`);
     expect(list.map((m) => m.text)).toEqual(['hi Alice', 'hello Bob']);
@@ -55,7 +55,7 @@ describe('two clients', () => {
     const bobMessages = record(bob, 'message');
     const aliceStatus = record(alice, 'message-status');
     const id = await alice.messages.send(bob.id().userId, 'read quietly');
-    await waitFor(() => bobMessages.find((e) => e.message.id === id), 'Bob receives');
+    await arrived(bobMessages, id, 'Bob receives');
     await waitFor(() => aliceStatus.find((s) => s.id === id && s.status === 'delivered'), 'delivered');
     expect(await bob.messages.markRead(`d:${alice.id().userId}`)).toBe(1);
     expect(await bob.messages.typing(alice.id().userId, true)).toBe(false);

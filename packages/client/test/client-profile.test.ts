@@ -8,17 +8,17 @@ import {
   encodeContent,
   isClientError,
   MAX_AVATAR_BYTES,
-  openMemoryStore,
-  VaultexClient,
+  type VaultexClient,
 } from '../src/index.js';
-import { nodeDeps } from '../src/node/index.js';
 import {
-  befriend,
+  arrived,
+  linkDevice,
   newClient,
-  online,
+  newFriends,
   record,
+  shutdown,
+  startOnline,
   startRelay,
-  TEST_OPTIONS,
   type TestRelay,
   waitFor,
 } from './core-support.js';
@@ -122,34 +122,17 @@ describe('profile pushes between clients', () => {
 
   beforeAll(async () => {
     relay = await startRelay();
-    alice = (await newClient(relay, 'Alice')).client;
-    const b = await newClient(relay, 'Bob');
+    const [a, b] = await newFriends(relay, 'Alice', 'Bob');
+    alice = a.client;
     bob = b.client;
     bobStore = b.store;
     carol = (await newClient(relay, 'Carol')).client;
-    await befriend(alice, bob);
-    const request = VaultexClient.createLinkCode({ serverUrl: relay.url, deps: nodeDeps() });
-    const linking = VaultexClient.completeLink({
-      store: await openMemoryStore(),
-      request,
-      deps: nodeDeps(),
-      options: { ...TEST_OPTIONS, deviceName: 'phone' },
-      pollMs: 50,
-    });
-    await alice.devices.approveLink(request.code);
-    alice2 = await linking;
+    alice2 = (await linkDevice(relay, alice)).client;
     await alice.devices.refresh();
-    for (const c of [alice, alice2, bob, carol]) {
-      running.push(c);
-      c.start();
-    }
-    await Promise.all(running.map(online));
+    await startOnline(running, alice, alice2, bob, carol);
   }, 60_000);
 
-  afterAll(async () => {
-    for (const c of running) await c.stop();
-    await relay?.close();
-  });
+  afterAll(() => shutdown(relay, running));
 
   it('refuses a bad avatar and changes nothing', async () => {
     const bad: unknown[] = [
@@ -201,13 +184,13 @@ describe('profile pushes between clients', () => {
     // Carol's jobs to Bob leave in order: when her text arrives, her profile came first.
     const bobGot = record(bob, 'message');
     const id = await carol.messages.send(bob.id().userId, 'hi, it is Carol');
-    await waitFor(() => bobGot.find((e) => e.message.id === id), 'the request arrives');
+    await arrived(bobGot, id, 'the request arrives');
     expect((await bobStore.getContact(carol.id().userId))?.state).toBe('request');
     // A profile from a request (not accepted) is ignored too.
     const newer = png(1100, 0xc1);
     await carol.updateProfile({ avatar: newer, displayName: 'Carol C.' });
     const id2 = await carol.messages.send(bob.id().userId, 'still me');
-    await waitFor(() => bobGot.find((e) => e.message.id === id2), 'the second message arrives');
+    await arrived(bobGot, id2, 'the second message arrives');
     const request = await bobStore.getContact(carol.id().userId);
     expect(request?.state).toBe('request');
     expect(request?.avatar).toBeUndefined();

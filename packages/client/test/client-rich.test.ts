@@ -9,17 +9,17 @@ import {
   isClientError,
   MAX_TIMER_SECONDS,
   type MessageView,
-  openMemoryStore,
-  VaultexClient,
+  type VaultexClient,
 } from '../src/index.js';
-import { nodeDeps } from '../src/node/index.js';
 import {
-  befriend,
-  newClient,
+  arrived,
+  linkDevice,
+  newFriends,
   online,
   record,
+  shutdown,
+  startOnline,
   startRelay,
-  TEST_OPTIONS,
   type TestRelay,
   waitFor,
 } from './core-support.js';
@@ -42,45 +42,28 @@ describe('rich messages: edit, delete, reactions, disappearing', () => {
 
   beforeAll(async () => {
     relay = await startRelay();
-    const a = await newClient(relay, 'Alice', { deviceName: 'laptop' });
+    const [a, b] = await newFriends(relay, { name: 'Alice', deviceName: 'laptop' }, 'Bob');
     alice1 = a.client;
     alice1Store = a.store;
-    const b = await newClient(relay, 'Bob');
     bob = b.client;
     bobStore = b.store;
-    await befriend(alice1, bob);
-    alice2Store = await openMemoryStore();
-    const request = VaultexClient.createLinkCode({ serverUrl: relay.url, deps: nodeDeps() });
-    const linking = VaultexClient.completeLink({
-      store: alice2Store,
-      request,
-      deps: nodeDeps(),
-      options: { ...TEST_OPTIONS, deviceName: 'phone' },
-      pollMs: 50,
-    });
-    await alice1.devices.approveLink(request.code);
-    alice2 = await linking;
+    const phone = await linkDevice(relay, alice1);
+    alice2 = phone.client;
+    alice2Store = phone.store;
     await alice1.devices.refresh();
     toBob = `d:${bob.id().userId}`;
     toAlice = `d:${alice1.id().userId}`;
-    for (const c of [alice1, alice2, bob]) {
-      running.push(c);
-      c.start();
-    }
-    await Promise.all(running.map(online));
+    await startOnline(running, alice1, alice2, bob);
   });
 
-  afterAll(async () => {
-    for (const c of running) await c.stop();
-    await relay?.close();
-  });
+  afterAll(() => shutdown(relay, running));
 
   it('edits and reactions reach every device of both sides', async () => {
     const bobGot = record(bob, 'message');
     const a2Got = record(alice2, 'message');
     const id = await alice1.messages.send(bob.id().userId, 'helo');
-    await waitFor(() => bobGot.find((e) => e.message.id === id), 'Bob gets the text');
-    await waitFor(() => a2Got.find((e) => e.message.id === id), 'the phone gets the transcript');
+    await arrived(bobGot, id, 'Bob gets the text');
+    await arrived(a2Got, id, 'the phone gets the transcript');
 
     const bobUpdates = record(bob, 'message-updated');
     await alice1.messages.edit(toBob, id, 'hello');
@@ -109,7 +92,7 @@ describe('rich messages: edit, delete, reactions, disappearing', () => {
   it('only the sender can edit or delete: locally refused, and ignored by receivers', async () => {
     const bobGot = record(bob, 'message');
     const id = await alice1.messages.send(bob.id().userId, 'mine');
-    await waitFor(() => bobGot.find((e) => e.message.id === id), 'Bob gets it');
+    await arrived(bobGot, id, 'Bob gets it');
     await expect(bob.messages.edit(toAlice, id, 'yours')).rejects.toSatisfy((e) =>
       isClientError(e, 'MESSAGE_FORBIDDEN'),
     );
@@ -121,8 +104,8 @@ describe('rich messages: edit, delete, reactions, disappearing', () => {
     const a1Got = record(alice1, 'message');
     const a2Got = record(alice2, 'message');
     const marker = await bob.messages.send(alice1.id().userId, 'after the forgery');
-    await waitFor(() => a1Got.find((e) => e.message.id === marker), 'the laptop gets the marker');
-    await waitFor(() => a2Got.find((e) => e.message.id === marker), 'the phone gets the marker');
+    await arrived(a1Got, marker, 'the laptop gets the marker');
+    await arrived(a2Got, marker, 'the phone gets the marker');
     expect((await view(alice1, toBob, id))?.text).toBe('mine');
     expect((await view(alice2, toBob, id))?.text).toBe('mine');
     expect((await view(bob, toAlice, id))?.text).toBe('mine');
@@ -131,7 +114,7 @@ describe('rich messages: edit, delete, reactions, disappearing', () => {
   it('delete for everyone wipes the text on every device', async () => {
     const bobGot = record(bob, 'message');
     const id = await alice1.messages.send(bob.id().userId, 'oops, wrong chat');
-    await waitFor(() => bobGot.find((e) => e.message.id === id), 'Bob gets it');
+    await arrived(bobGot, id, 'Bob gets it');
     await alice1.messages.delete(toBob, id);
     for (const [client, conv] of [
       [bob, toAlice],
@@ -174,7 +157,7 @@ describe('rich messages: edit, delete, reactions, disappearing', () => {
     const bobGot = record(bob, 'message');
     bob.start();
     await online(bob);
-    await waitFor(() => bobGot.find((e) => e.message.id === id), 'Bob gets it');
+    await arrived(bobGot, id, 'Bob gets it');
     expect((await bobStore.getMessage(id))?.expiresAt).toBeUndefined();
     expect(await bob.messages.markRead(toAlice)).toBeGreaterThan(0);
     expect((await bobStore.getMessage(id))?.expiresAt).toBeGreaterThan(Date.now());

@@ -14,7 +14,7 @@ import {
   MAX_TIMER_SECONDS,
   type VaultexClient,
 } from '../src/index.js';
-import { befriend, newClient, startRelay, type TestRelay, waitFor } from './core-support.js';
+import { newFriends, shutdown, startRelay, type TestRelay, waitFor } from './core-support.js';
 
 describe('the disappearing timer travels with each message', () => {
   let relay: TestRelay;
@@ -43,22 +43,16 @@ describe('the disappearing timer travels with each message', () => {
 
   beforeAll(async () => {
     relay = await startRelay();
-    const a = await newClient(relay, 'Alice');
-    const b = await newClient(relay, 'Bob');
+    const [a, b] = await newFriends(relay, 'Alice', 'Bob');
     alice = a.client;
     aliceStore = a.store;
     bob = b.client;
     bobStore = b.store;
-    await befriend(alice, bob);
     groupId = (await alice.groups.create('two', [bob.id().userId])).groupId;
     await round();
   }, 60_000);
 
-  afterAll(async () => {
-    await alice?.stop();
-    await bob?.stop();
-    await relay?.close();
-  });
+  afterAll(() => shutdown(relay, [alice, bob]));
 
   describe.each(['direct', 'group'] as const)('%s conversation', (kind) => {
     const conv = (): string => (kind === 'direct' ? `d:${alice.id().userId}` : `g:${groupId}`);
