@@ -31,18 +31,18 @@ export async function buildApp(): Promise<string> {
 }
 
 /**
- * Build the test-only history seeder (test/seed) into `<outDir>/seed/`, so the relay serves
- * it at /seed/index.html on the app's origin (same IndexedDB).
+ * Build a test-only page (the folder test/<folder>) into `<outDir>/<path>/`, so the relay
+ * serves it at /<path>/index.html on the app's origin (the same IndexedDB and localStorage).
  */
-export async function buildSeedPage(outDir: string): Promise<void> {
+export async function buildTestPage(outDir: string, folder: string, path: string = folder): Promise<void> {
   await build({
     configFile: false,
-    root: join(import.meta.dirname, 'seed'),
-    base: '/seed/',
+    root: join(import.meta.dirname, folder),
+    base: `/${path}/`,
     logLevel: 'warn',
     resolve: { conditions: ['@vaultex/source'] },
     build: {
-      outDir: join(outDir, 'seed'),
+      outDir: join(outDir, path),
       emptyOutDir: true,
       target: 'es2022',
       modulePreload: { polyfill: false },
@@ -64,6 +64,46 @@ export async function startRelay(webDir: string): Promise<StartedServer> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The built app served by the relay, and a Chromium: what every browser suite starts from. */
+export interface WebRig {
+  /** The build's folder, which the relay serves. */
+  readonly outDir: string;
+  readonly server: StartedServer;
+  readonly browser: Browser;
+  /** Close the browser and the relay, and remove the build. */
+  close(): Promise<void>;
+}
+
+/**
+ * Build the app, let `prepare` add to the build (test pages), start the relay on it and launch
+ * Chromium. What was already started is stopped again when a later step fails.
+ */
+export async function startWebRig(prepare?: (outDir: string) => Promise<void>): Promise<WebRig> {
+  const outDir = await buildApp();
+  const removeBuild = () => rmSync(outDir, { recursive: true, force: true });
+  let server: StartedServer | undefined;
+  try {
+    await prepare?.(outDir);
+    const relay = await startRelay(outDir);
+    server = relay;
+    const browser = await launchChromium();
+    return {
+      outDir,
+      server: relay,
+      browser,
+      async close() {
+        await browser.close();
+        await relay.close();
+        removeBuild();
+      },
+    };
+  } catch (e) {
+    await server?.close();
+    removeBuild();
+    throw e;
+  }
 }
 
 /** Chromium, headless; `extraArgs` adds switches (e.g. a fake camera fed from a Y4M file). */

@@ -11,83 +11,28 @@
  * violation on the group chat and the group panel (desktop and phone) and on rich messages.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
-import type { StartedServer } from '@vaultex/server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, launchChromium, SKIP_BROWSER, seriousViolations, shot, startRelay } from './browser-support.js';
+import { SKIP_BROWSER, shot, startWebRig, type WebRig } from './browser-support.js';
+import {
+  addContact,
+  bubble,
+  expectAccessible,
+  myCode,
+  onboard,
+  type Person,
+  person,
+  sendText,
+  T,
+} from './web-people.js';
 
-const T = 30_000;
 const GROUP = 'Weekend trip';
-
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  name: string;
-  pin: string;
-  pageErrors: string[];
-  cspErrors: string[];
-}
-
-async function person(browser: Browser, url: string, name: string, phone: boolean): Promise<Person> {
-  const context = await browser.newContext({
-    baseURL: url,
-    acceptDownloads: true,
-    viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 800 },
-    ...(phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-  });
-  const page = await context.newPage();
-  const p: Person = { context, page, name, pin: `${name.length}93715284`, pageErrors: [], cspErrors: [] };
-  page.on('pageerror', (e) => p.pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (/Content Security Policy/iu.test(m.text())) p.cspErrors.push(m.text());
-  });
-  return p;
-}
-
-async function onboard(p: Person): Promise<void> {
-  const { page } = p;
-  await page.goto('/');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByLabel('Display name').fill(p.name);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.locator('#pin').fill(p.pin);
-  await page.locator('#pin-again').fill(p.pin);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  const words = page.getByTestId('seed-word');
-  await words.first().waitFor({ timeout: 60_000 });
-  const seed = await words.allTextContents();
-  await page.getByRole('button', { name: 'I wrote them down' }).click();
-  const inputs = page.locator('input[data-position]');
-  for (let i = 0; i < (await inputs.count()); i++) {
-    const position = Number(await inputs.nth(i).getAttribute('data-position'));
-    await inputs.nth(i).fill(seed[position - 1]!);
-  }
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  await page.getByRole('button', { name: 'Contacts and my code' }).waitFor();
-}
 
 async function toList(p: Person): Promise<void> {
   await p.page.keyboard.press('Escape');
   const back = p.page.getByRole('button', { name: 'Back to conversations' });
   if (await back.isVisible()) await back.click();
-}
-
-async function myCode(p: Person): Promise<string> {
-  await toList(p);
-  await p.page.getByRole('button', { name: 'Contacts and my code' }).click();
-  const code = await p.page.getByLabel('My contact code', { exact: true }).inputValue();
-  await p.page.keyboard.press('Escape');
-  return code;
-}
-
-async function addCode(p: Person, code: string, name: string): Promise<void> {
-  await toList(p);
-  await p.page.getByRole('button', { name: 'Contacts and my code' }).click();
-  await p.page.locator('#add-code').fill(code);
-  await p.page.getByRole('button', { name: 'Add contact' }).click();
-  await p.page.getByRole('heading', { name, exact: true }).waitFor({ timeout: T });
 }
 
 /** Open a conversation from the list by its title. */
@@ -101,24 +46,8 @@ async function open(p: Person, title: string): Promise<void> {
   await p.page.getByRole('heading', { name: title, exact: true }).waitFor({ timeout: T });
 }
 
-async function sendText(p: Person, text: string): Promise<void> {
-  const box = p.page.getByRole('textbox', { name: 'Message' });
-  await box.fill(text);
-  await box.press('Enter');
-  await expect.poll(() => box.inputValue()).toBe('');
-}
-
-function bubble(p: Person, direction: 'in' | 'out', text: string) {
-  return p.page.getByTestId(`bubble-${direction}`).filter({ hasText: text });
-}
-
 async function actions(p: Person, direction: 'in' | 'out', text: string): Promise<void> {
   await bubble(p, direction, text).getByRole('button', { name: 'Message actions' }).click();
-}
-
-async function expectAccessible(p: Person, what: string): Promise<void> {
-  const violations = await seriousViolations(p.page);
-  expect(violations, `${what}: ${JSON.stringify(violations)}`).toEqual([]);
 }
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -178,26 +107,20 @@ async function carolOpensWith(carol: Person, text: string): Promise<void> {
 }
 
 describe.skipIf(SKIP_BROWSER)('web chat in Chromium: groups, rich messages, attachments', () => {
-  let outDir: string;
-  let server: StartedServer;
-  let browser: Browser;
+  let web: WebRig;
   let alice: Person;
   let bob: Person;
   let carol: Person;
 
   beforeAll(async () => {
-    outDir = await buildApp();
-    server = await startRelay(outDir);
-    browser = await launchChromium();
-    alice = await person(browser, server.url, 'Alice', false);
-    bob = await person(browser, server.url, 'Bob', false);
-    carol = await person(browser, server.url, 'Carol', true);
+    web = await startWebRig();
+    alice = await person(web.browser, web.server.url, 'Alice');
+    bob = await person(web.browser, web.server.url, 'Bob');
+    carol = await person(web.browser, web.server.url, 'Carol', { phone: true });
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
+    await web?.close();
   });
 
   it('three people onboard and add each other', async () => {
@@ -205,16 +128,16 @@ describe.skipIf(SKIP_BROWSER)('web chat in Chromium: groups, rich messages, atta
     const [a, b, c] = [await myCode(alice), await myCode(bob), await myCode(carol)];
     await Promise.all([
       (async () => {
-        await addCode(alice, b, 'Bob');
-        await addCode(alice, c, 'Carol');
+        await addContact(alice, b, 'Bob');
+        await addContact(alice, c, 'Carol');
       })(),
       (async () => {
-        await addCode(bob, a, 'Alice');
-        await addCode(bob, c, 'Carol');
+        await addContact(bob, a, 'Alice');
+        await addContact(bob, c, 'Carol');
       })(),
       (async () => {
-        await addCode(carol, a, 'Alice');
-        await addCode(carol, b, 'Bob');
+        await addContact(carol, a, 'Alice');
+        await addContact(carol, b, 'Bob');
       })(),
     ]);
   }, 120_000);
@@ -293,8 +216,8 @@ describe.skipIf(SKIP_BROWSER)('web chat in Chromium: groups, rich messages, atta
     await open(carol, GROUP);
     await shot(carol.page, 'phone-group-02-chat');
     await shot(alice.page, 'group-01-chat');
-    await expectAccessible(alice, 'group chat');
-    await expectAccessible(carol, 'group chat (phone)');
+    await expectAccessible(alice.page, 'group chat');
+    await expectAccessible(carol.page, 'group chat (phone)');
 
     await alice.page.getByRole('button', { name: 'Group info' }).click();
     const members = alice.page.getByTestId('group-member');
@@ -309,11 +232,11 @@ describe.skipIf(SKIP_BROWSER)('web chat in Chromium: groups, rich messages, atta
     await alice.page.getByRole('button', { name: 'Rename' }).click();
     await bob.page.getByRole('heading', { name: `${GROUP} 2027`, exact: true }).waitFor({ timeout: T });
     await shot(alice.page, 'group-02-panel');
-    await expectAccessible(alice, 'group panel');
+    await expectAccessible(alice.page, 'group panel');
     await carol.page.getByRole('button', { name: 'Group info' }).click();
     await carol.page.getByTestId('group-member').nth(2).waitFor();
     await shot(carol.page, 'phone-group-03-panel');
-    await expectAccessible(carol, 'group panel (phone)');
+    await expectAccessible(carol.page, 'group panel (phone)');
   }, 120_000);
 
   it('a removed member no longer sees new messages', async () => {
@@ -438,7 +361,7 @@ describe.skipIf(SKIP_BROWSER)('web chat in Chromium: groups, rich messages, atta
     await expect.poll(() => bubble(bob, 'in', 'Pizza, definitely!').count(), { timeout: T }).toBe(0);
     await bubble(bob, 'in', 'Message deleted').waitFor();
     await bubble(alice, 'out', 'Message deleted').waitFor();
-    await expectAccessible(bob, 'chat with rich messages');
+    await expectAccessible(bob.page, 'chat with rich messages');
   }, 60_000);
 
   it('the disappearing message has vanished on both sides', async () => {

@@ -5,95 +5,26 @@
  * initials. Removing it brings the initials back. axe-core must find no serious violation in
  * the settings panel. Screenshots go to test-results/web/profile-*.png.
  */
-import { rmSync } from 'node:fs';
-import type { StartedServer } from '@vaultex/server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, launchChromium, SKIP_BROWSER, seriousViolations, shot, startRelay } from './browser-support.js';
-
-const T = 30_000;
-
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  name: string;
-  pageErrors: string[];
-}
-
-async function person(browser: Browser, url: string, name: string): Promise<Person> {
-  const context = await browser.newContext({ baseURL: url, viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const p: Person = { context, page, name, pageErrors: [] };
-  page.on('pageerror', (e) => p.pageErrors.push(e.message));
-  return p;
-}
-
-/** Create an account (seed phrase confirmed). */
-async function onboard(p: Person): Promise<void> {
-  const { page } = p;
-  const pin = `${p.name.length}73915286`;
-  await page.goto('/');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByLabel('Display name').fill(p.name);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.locator('#pin').fill(pin);
-  await page.locator('#pin-again').fill(pin);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  const words = page.getByTestId('seed-word');
-  await words.first().waitFor({ timeout: 60_000 });
-  const seed = await words.allTextContents();
-  await page.getByRole('button', { name: 'I wrote them down' }).click();
-  const inputs = page.locator('input[data-position]');
-  for (let i = 0; i < 3; i++) {
-    const position = Number(await inputs.nth(i).getAttribute('data-position'));
-    await inputs.nth(i).fill(seed[position - 1]!);
-  }
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  await page.getByRole('button', { name: 'Contacts and my code' }).waitFor({ timeout: T });
-}
-
-async function openContacts(p: Person): Promise<void> {
-  if (!(await p.page.locator('#add-code').isVisible())) {
-    await p.page.getByRole('button', { name: 'Contacts and my code' }).click();
-  }
-}
-
-async function myCode(p: Person): Promise<string> {
-  await openContacts(p);
-  const code = await p.page.getByLabel('My contact code', { exact: true }).inputValue();
-  await p.page.keyboard.press('Escape');
-  return code;
-}
-
-async function addContact(p: Person, code: string, name: string): Promise<void> {
-  await openContacts(p);
-  await p.page.locator('#add-code').fill(code);
-  await p.page.getByRole('button', { name: 'Add contact' }).click();
-  await p.page.getByRole('heading', { name }).waitFor({ timeout: T });
-}
+import { SKIP_BROWSER, shot, startWebRig, type WebRig } from './browser-support.js';
+import { addContact, expectAccessible, myCode, onboard, type Person, person, T } from './web-people.js';
 
 describe.skipIf(SKIP_BROWSER)('profile pictures in Chromium', () => {
-  let outDir: string;
-  let server: StartedServer;
-  let browser: Browser;
+  let web: WebRig;
   let alice: Person;
   let bob: Person;
 
   beforeAll(async () => {
-    outDir = await buildApp();
-    server = await startRelay(outDir);
-    browser = await launchChromium();
-    alice = await person(browser, server.url, 'Alice');
-    bob = await person(browser, server.url, 'Bob');
+    web = await startWebRig();
+    alice = await person(web.browser, web.server.url, 'Alice');
+    bob = await person(web.browser, web.server.url, 'Bob');
     await Promise.all([onboard(alice), onboard(bob)]);
     await addContact(bob, await myCode(alice), 'Alice');
     await addContact(alice, await myCode(bob), 'Bob');
   }, 90_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
+    await web?.close();
   });
 
   it("Alice picks a picture; Bob's conversation list shows it; removing it restores the initials", async () => {
@@ -120,8 +51,7 @@ describe.skipIf(SKIP_BROWSER)('profile pictures in Chromium', () => {
     const mine = alice.page.locator('.avatar-picker [data-testid="avatar-image"]');
     await mine.waitFor({ timeout: T });
     expect(await mine.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([128, 128]);
-    const violations = await seriousViolations(alice.page);
-    expect(violations, JSON.stringify(violations)).toEqual([]);
+    await expectAccessible(alice.page, 'settings with a profile picture');
     await shot(alice.page, 'profile-01-settings-avatar');
 
     const list = bob.page.getByRole('navigation', { name: 'Conversations' });

@@ -10,89 +10,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StartedServer } from '@vaultex/server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import QRCode from 'qrcode';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, launchChromium, SKIP_BROWSER, seriousViolations, shot, startRelay } from './browser-support.js';
-
-const T = 30_000;
-
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  name: string;
-  pin: string;
-  pageErrors: string[];
-}
-
-async function person(browser: Browser, url: string, name: string): Promise<Person> {
-  const context = await browser.newContext({ baseURL: url, viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const p: Person = { context, page, name, pin: `${name.length}73915286`, pageErrors: [] };
-  page.on('pageerror', (e) => p.pageErrors.push(e.message));
-  return p;
-}
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const violations = await seriousViolations(page);
-  expect(violations, `${what}: ${JSON.stringify(violations)}`).toEqual([]);
-}
-
-/** Create an account (seed phrase confirmed); `duress` also sets a duress PIN on the PIN screen. */
-async function onboard(p: Person, duress?: { pin: string; wipe: boolean }): Promise<void> {
-  const { page } = p;
-  await page.goto('/');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByLabel('Display name').fill(p.name);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.locator('#pin').fill(p.pin);
-  await page.locator('#pin-again').fill(p.pin);
-  if (duress) {
-    await page.getByText('Duress PIN (optional)').click();
-    // The same PIN twice is refused.
-    await page.locator('#duress-pin').fill(p.pin);
-    await page.getByText('must differ from your PIN').waitFor();
-    expect(await page.getByRole('button', { name: 'Continue' }).isDisabled()).toBe(true);
-    await page.locator('#duress-pin').fill(duress.pin);
-    if (duress.wipe) await page.getByLabel('Wipe my real profile').check();
-    await shot(page, 'sec-01-pin-duress');
-    await expectAccessible(page, 'PIN with duress PIN');
-  }
-  await page.getByRole('button', { name: 'Continue' }).click();
-  const words = page.getByTestId('seed-word');
-  await words.first().waitFor({ timeout: 60_000 });
-  const seed = await words.allTextContents();
-  await page.getByRole('button', { name: 'I wrote them down' }).click();
-  const inputs = page.locator('input[data-position]');
-  for (let i = 0; i < 3; i++) {
-    const position = Number(await inputs.nth(i).getAttribute('data-position'));
-    await inputs.nth(i).fill(seed[position - 1]!);
-  }
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  await page.getByRole('button', { name: 'Contacts and my code' }).waitFor({ timeout: T });
-}
-
-async function openContacts(p: Person): Promise<void> {
-  if (!(await p.page.locator('#add-code').isVisible())) {
-    await p.page.getByRole('button', { name: 'Contacts and my code' }).click();
-  }
-}
-
-async function myCode(p: Person): Promise<string> {
-  await openContacts(p);
-  const code = await p.page.getByLabel('My contact code', { exact: true }).inputValue();
-  await p.page.keyboard.press('Escape');
-  return code;
-}
-
-async function myUserId(p: Person): Promise<string> {
-  await openContacts(p);
-  const text = (await p.page.getByText(/^User ID:/u).textContent()) ?? '';
-  await p.page.keyboard.press('Escape');
-  return text;
-}
+import { buildTestPage, launchChromium, SKIP_BROWSER, shot, startWebRig, type WebRig } from './browser-support.js';
+import {
+  addContact,
+  expectAccessible,
+  myCode,
+  myUserId,
+  onboard,
+  openContacts,
+  type Person,
+  person,
+  T,
+} from './web-people.js';
 
 /** Reload: the lock screen. */
 async function relock(p: Person): Promise<void> {
@@ -103,6 +35,18 @@ async function relock(p: Person): Promise<void> {
 async function unlockWith(p: Person, pin: string): Promise<void> {
   await p.page.locator('#unlock-pin').fill(pin);
   await p.page.getByRole('button', { name: 'Unlock' }).click();
+}
+
+/** Run one action of the hooks page (test/security-hooks) beside `p`'s page; returns its result. */
+async function runHook(p: Person, fragment: string): Promise<unknown> {
+  const hooks = await p.context.newPage();
+  await hooks.goto(`/hooks/index.html#${fragment}`);
+  await hooks.waitForFunction(() => (globalThis as { __done?: unknown }).__done !== undefined, undefined, {
+    timeout: T,
+  });
+  const done = await hooks.evaluate(() => (globalThis as unknown as { __done: unknown }).__done);
+  await hooks.close();
+  return done;
 }
 
 /** What this origin keeps outside the encrypted stores: localStorage keys and database names. */
@@ -144,10 +88,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 describe.skipIf(SKIP_BROWSER)('web app security screens in Chromium', () => {
-  let outDir: string;
+  let web: WebRig;
   let work: string;
-  let server: StartedServer;
-  let browser: Browser;
   let cameraBrowser: Browser | undefined;
   let alice: Person;
   let bob: Person;
@@ -155,26 +97,15 @@ describe.skipIf(SKIP_BROWSER)('web app security screens in Chromium', () => {
   const bobDuress = '97531864';
 
   beforeAll(async () => {
-    outDir = await buildApp();
-    await build({
-      configFile: false,
-      root: join(import.meta.dirname, 'security-hooks'),
-      base: '/hooks/',
-      logLevel: 'warn',
-      resolve: { conditions: ['@vaultex/source'] },
-      build: { outDir: join(outDir, 'hooks'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2000 },
-    });
+    // The test-only hooks (test/security-hooks) at /hooks/index.html.
+    web = await startWebRig((outDir) => buildTestPage(outDir, 'security-hooks', 'hooks'));
     work = mkdtempSync(join(tmpdir(), 'vaultex-web-sec-'));
-    server = await startRelay(outDir);
-    browser = await launchChromium();
-    alice = await person(browser, server.url, 'Alice');
+    alice = await person(web.browser, web.server.url, 'Alice');
   }, 60_000);
 
   afterAll(async () => {
     await cameraBrowser?.close();
-    await browser?.close();
-    await server?.close();
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
+    await web?.close();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -202,10 +133,17 @@ describe.skipIf(SKIP_BROWSER)('web app security screens in Chromium', () => {
 
   it('Alice onboards with a duress PIN (wipe on); the server address is shown', async () => {
     await alice.page.goto('/');
-    await alice.page.getByText(`Server: ${server.url}`).waitFor();
-    await onboard(alice, { pin: aliceDuress, wipe: true });
+    await alice.page.getByText(`Server: ${web.server.url}`).waitFor();
+    await onboard(alice, {
+      duress: { pin: aliceDuress, wipe: true },
+      onStep: async (step, page) => {
+        if (step !== 'pin') return;
+        await shot(page, 'sec-01-pin-duress');
+        await expectAccessible(page, 'PIN with duress PIN');
+      },
+    });
     await alice.page.getByRole('button', { name: 'Settings', exact: true }).click();
-    expect(await alice.page.getByTestId('server-url').textContent()).toBe(server.url);
+    expect(await alice.page.getByTestId('server-url').textContent()).toBe(web.server.url);
     await alice.page.keyboard.press('Escape');
   }, 60_000);
 
@@ -217,7 +155,7 @@ describe.skipIf(SKIP_BROWSER)('web app security screens in Chromium', () => {
       '--use-fake-device-for-media-stream',
       `--use-file-for-fake-video-capture=${video}`,
     ]);
-    bob = await person(cameraBrowser, server.url, 'Bob');
+    bob = await person(cameraBrowser, web.server.url, 'Bob');
     await bob.context.grantPermissions(['camera']);
     await onboard(bob);
     await openContacts(bob);
@@ -245,10 +183,7 @@ describe.skipIf(SKIP_BROWSER)('web app security screens in Chromium', () => {
     expect(tracks).toEqual(['video:ended']);
     // Alice adds Bob by pasting his code.
     const bobCode = await myCode(bob);
-    await openContacts(alice);
-    await alice.page.locator('#add-code').fill(bobCode);
-    await alice.page.getByRole('button', { name: 'Add contact' }).click();
-    await alice.page.getByRole('heading', { name: 'Bob' }).waitFor({ timeout: T });
+    await addContact(alice, bobCode, 'Bob');
   }, 60_000);
 
   it('send to display on the other browser: 20 messages, median and p95', async () => {
@@ -304,7 +239,7 @@ describe.skipIf(SKIP_BROWSER)('web app security screens in Chromium', () => {
     await page.keyboard.press('Escape');
     const bobId = await myUserId(bob);
 
-    const restored = await person(browser, server.url, 'Bob');
+    const restored = await person(web.browser, web.server.url, 'Bob');
     const r = restored.page;
     await r.goto('/');
     await r.getByRole('button', { name: 'Restore from a backup file' }).click();
@@ -332,15 +267,7 @@ describe.skipIf(SKIP_BROWSER)('web app security screens in Chromium', () => {
 
   it('a key change: the info panel warns, shows the key history, and accepts the new key', async () => {
     await relock(alice);
-    const hooks = await alice.context.newPage();
-    await hooks.goto(`/hooks/index.html#action=keychange&pin=${alice.pin}`);
-    await hooks.waitForFunction(() => (globalThis as { __done?: unknown }).__done !== undefined, undefined, {
-      timeout: T,
-    });
-    expect(await hooks.evaluate(() => (globalThis as unknown as { __done: object }).__done)).toMatchObject({
-      history: 2,
-    });
-    await hooks.close();
+    expect(await runHook(alice, `action=keychange&pin=${alice.pin}`)).toMatchObject({ history: 2 });
 
     // Time to interactive: navigation start -> the unlock field accepts input (taken in the page
     // by an observer installed before any of the app's scripts); the PIN -> the list.
@@ -425,23 +352,10 @@ describe.skipIf(SKIP_BROWSER)('web app security screens in Chromium', () => {
 
   it('Argon2id runs in a worker: the page keeps painting (before: frozen for the whole derivation)', async () => {
     await relock(alice);
-    const hooks = await alice.context.newPage();
-    await hooks.goto(`/hooks/index.html#action=argon2&pin=${alice.pin}`);
-    await hooks.waitForFunction(() => (globalThis as { __done?: unknown }).__done !== undefined, undefined, {
-      timeout: T,
-    });
-    const r = await hooks.evaluate(
-      () =>
-        (
-          globalThis as unknown as {
-            __done: {
-              mainThread: { ms: number; maxFrameGapMs: number };
-              worker: { ms: number; maxFrameGapMs: number };
-            };
-          }
-        ).__done,
-    );
-    await hooks.close();
+    const r = (await runHook(alice, `action=argon2&pin=${alice.pin}`)) as {
+      mainThread: { ms: number; maxFrameGapMs: number };
+      worker: { ms: number; maxFrameGapMs: number };
+    };
     await unlockWith(alice, alice.pin);
     await alice.page.getByRole('button', { name: /^Bob/u }).waitFor({ timeout: T });
     console.log(
@@ -504,13 +418,7 @@ describe.skipIf(SKIP_BROWSER)('web app security screens in Chromium', () => {
     // Worst case for the refilled slot: a reload cut its making short (no check record, so the
     // first PIN tried would claim it). It still answers "Wrong PIN", not an open empty store.
     await relock(alice);
-    const hooks = await alice.context.newPage();
-    await hooks.goto('/hooks/index.html#action=halfmade&profile=vaultex-profile');
-    await hooks.waitForFunction(() => (globalThis as { __done?: unknown }).__done !== undefined, undefined, {
-      timeout: T,
-    });
-    expect(await hooks.evaluate(() => (globalThis as unknown as { __done: object }).__done)).toEqual({ removed: true });
-    await hooks.close();
+    expect(await runHook(alice, 'action=halfmade&profile=vaultex-profile')).toEqual({ removed: true });
     await unlockWith(alice, alice.pin);
     await alice.page.getByRole('alert').filter({ hasText: 'Wrong PIN' }).waitFor({ timeout: T });
     // The decoy is now the only profile, and opens again without wiping anything more.

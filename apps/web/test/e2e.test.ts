@@ -6,116 +6,32 @@
  * them uses a phone viewport. Screenshots of each screen go to test-results/web; axe-core
  * must find no serious or critical violation; the page must raise no CSP violation.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { StartedServer } from '@vaultex/server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestPage, SKIP_BROWSER, shot, startWebRig, type WebRig } from './browser-support.js';
 import {
-  buildApp,
-  buildSeedPage,
-  launchChromium,
-  SKIP_BROWSER,
-  seriousViolations,
-  shot,
-  startRelay,
-} from './browser-support.js';
+  addContact,
+  bubble,
+  expectAccessible,
+  myCode,
+  myUserId,
+  onboard,
+  type Person,
+  person,
+  sendText,
+  T,
+} from './web-people.js';
 
-const T = 30_000;
-
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  name: string;
-  pin: string;
-  cspErrors: string[];
-  pageErrors: string[];
-}
-
-async function person(browser: Browser, url: string, name: string, phone: boolean): Promise<Person> {
-  const context = await browser.newContext({
-    baseURL: url,
-    viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 800 },
-    ...(phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-  });
-  const page = await context.newPage();
-  const p: Person = { context, page, name, pin: `${name.length}48213579`, cspErrors: [], pageErrors: [] };
-  page.on('console', (m) => {
-    if (/Content Security Policy/iu.test(m.text())) p.cspErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => p.pageErrors.push(e.message));
-  return p;
-}
-
-async function onboard(p: Person, shots: boolean): Promise<string[]> {
-  const { page } = p;
-  await page.goto('/');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  if (shots) await shot(page, '01-welcome-name');
-  await page.getByLabel('Display name').fill(p.name);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.locator('#pin').fill(p.pin);
-  await page.locator('#pin-again').fill(p.pin);
-  if (shots) await shot(page, '02-pin');
-  await page.getByRole('button', { name: 'Continue' }).click();
-  const words = page.getByTestId('seed-word');
-  await words.first().waitFor({ timeout: 60_000 });
-  const seed = await words.allTextContents();
-  expect(seed).toHaveLength(24);
-  if (shots) await shot(page, '03-seed-phrase');
-  await page.getByRole('button', { name: 'I wrote them down' }).click();
-  const inputs = page.locator('input[data-position]');
-  expect(await inputs.count()).toBe(3);
-  // A wrong answer is refused first.
-  await inputs.nth(0).fill('wrong');
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  await page.getByRole('alert').filter({ hasText: 'do not match' }).waitFor();
-  for (let i = 0; i < 3; i++) {
-    const position = Number(await inputs.nth(i).getAttribute('data-position'));
-    await inputs.nth(i).fill(seed[position - 1]!);
-  }
-  if (shots) await shot(page, '04-seed-confirm');
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  await page.getByRole('button', { name: 'Contacts and my code' }).waitFor();
-  return seed;
-}
-
-async function myUserId(p: Person): Promise<string> {
-  // At phone width the open chat hides the sidebar.
-  const back = p.page.getByRole('button', { name: 'Back to conversations' });
-  if (await back.isVisible()) await back.click();
-  const open = await p.page.locator('#add-code').isVisible();
-  if (!open) await p.page.getByRole('button', { name: 'Contacts and my code' }).click();
-  const text = await p.page.getByText(/^User ID:/u).textContent();
-  await p.page.keyboard.press('Escape');
-  return text ?? '';
-}
-
-async function myCode(p: Person): Promise<string> {
-  await p.page.getByRole('button', { name: 'Contacts and my code' }).click();
-  const code = await p.page.getByLabel('My contact code', { exact: true }).inputValue();
-  expect(code).toMatch(/^vaultex:\/\/contact\?/u);
-  return code;
-}
-
-async function addCode(p: Person, code: string): Promise<void> {
-  const panelOpen = await p.page.locator('#add-code').isVisible();
-  if (!panelOpen) await p.page.getByRole('button', { name: 'Contacts and my code' }).click();
-  await p.page.locator('#add-code').fill(code);
-  await p.page.getByRole('button', { name: 'Add contact' }).click();
-}
-
-async function sendText(p: Person, text: string): Promise<void> {
-  const box = p.page.getByRole('textbox', { name: 'Message' });
-  await box.fill(text);
-  await box.press('Enter');
-  await expect.poll(() => box.inputValue()).toBe('');
-}
-
-function bubble(p: Person, direction: 'in' | 'out', text: string) {
-  return p.page.getByTestId(`bubble-${direction}`).filter({ hasText: text });
-}
+/** The screenshots of Alice's onboarding, by screen. */
+const ONBOARDING_SHOTS = {
+  name: '01-welcome-name',
+  pin: '02-pin',
+  seed: '03-seed-phrase',
+  confirm: '04-seed-confirm',
+} as const;
 
 async function safetyDigits(p: Person): Promise<string> {
   await p.page.getByRole('button', { name: 'Contact info' }).click();
@@ -127,32 +43,24 @@ async function safetyDigits(p: Person): Promise<string> {
   return groups.join('');
 }
 
-async function expectAccessible(p: Person, what: string): Promise<void> {
-  const violations = await seriousViolations(p.page);
-  expect(violations, `${what}: ${JSON.stringify(violations)}`).toEqual([]);
-}
-
 describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
-  let outDir: string;
-  let server: StartedServer;
+  let web: WebRig;
+  let server: WebRig['server'];
   let browser: Browser;
   let alice: Person;
   let bob: Person;
   let bobSeed: string[];
 
   beforeAll(async () => {
-    outDir = await buildApp();
-    await buildSeedPage(outDir);
-    server = await startRelay(outDir);
-    browser = await launchChromium();
-    alice = await person(browser, server.url, 'Alice', false);
-    bob = await person(browser, server.url, 'Bob', true);
+    // The history seeder (test/seed) at /seed/index.html.
+    web = await startWebRig((outDir) => buildTestPage(outDir, 'seed'));
+    ({ server, browser } = web);
+    alice = await person(browser, server.url, 'Alice');
+    bob = await person(browser, server.url, 'Bob', { phone: true });
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
+    await web?.close();
   });
 
   it('serves the app with a strict CSP and SRI-pinned assets', async () => {
@@ -169,7 +77,10 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     expect((await fetch(`${server.url}/sw.js`)).status).toBe(200);
     // The initial JavaScript stays within its budget (docs/PERFORMANCE.md "Web app").
     const scripts = [...html.matchAll(/<script[^>]*src="([^"]+)"/gu)].map((m) => m[1]!);
-    const gzipped = scripts.reduce((n, src) => n + gzipSync(readFileSync(join(outDir, src)), { level: 9 }).length, 0);
+    const gzipped = scripts.reduce(
+      (n, src) => n + gzipSync(readFileSync(join(web.outDir, src)), { level: 9 }).length,
+      0,
+    );
     expect(gzipped).toBeGreaterThan(0);
     expect(gzipped).toBeLessThanOrEqual(250 * 1024);
     // API routes are untouched.
@@ -180,22 +91,23 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     await alice.page.goto('/');
     await alice.page.getByRole('button', { name: 'Create account' }).waitFor();
     await shot(alice.page, '00-welcome');
-    await expectAccessible(alice, 'welcome');
-    [, bobSeed] = await Promise.all([onboard(alice, true), onboard(bob, false)]);
+    await expectAccessible(alice.page, 'welcome');
+    [, bobSeed] = await Promise.all([
+      onboard(alice, { onStep: (step, page) => shot(page, ONBOARDING_SHOTS[step]) }),
+      onboard(bob),
+    ]);
     await shot(alice.page, '05-main-empty');
-    await expectAccessible(alice, 'main (empty)');
+    await expectAccessible(alice.page, 'main (empty)');
   }, 120_000);
 
   it('exchange contact codes and chat both ways with ticks and typing', async () => {
-    const aliceCode = await myCode(alice);
+    const aliceCode = await myCode(alice, { keepOpen: true });
     await shot(alice.page, '06-contacts-my-code');
-    await expectAccessible(alice, 'contacts panel');
-    const bobCode = await myCode(bob);
+    await expectAccessible(alice.page, 'contacts panel');
+    const bobCode = await myCode(bob, { keepOpen: true });
     await shot(bob.page, 'phone-01-contacts');
-    await addCode(alice, bobCode);
-    await addCode(bob, aliceCode);
-    await alice.page.getByRole('heading', { name: 'Bob' }).waitFor();
-    await bob.page.getByRole('heading', { name: 'Alice' }).waitFor();
+    await addContact(alice, bobCode, 'Bob');
+    await addContact(bob, aliceCode, 'Alice');
 
     await sendText(alice, 'Hello Bob, this is end to end');
     await bubble(bob, 'in', 'Hello Bob, this is end to end').waitFor({ timeout: T });
@@ -213,8 +125,8 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     await expect.poll(() => alice.page.getByTestId('typing').count(), { timeout: T }).toBe(0);
     await shot(alice.page, '07-chat');
     await shot(bob.page, 'phone-02-chat');
-    await expectAccessible(alice, 'chat');
-    await expectAccessible(bob, 'chat (phone)');
+    await expectAccessible(alice.page, 'chat');
+    await expectAccessible(bob.page, 'chat (phone)');
   }, 120_000);
 
   it('both show the same 60-digit safety number', async () => {
@@ -226,8 +138,8 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     await alice.page.getByText('Verified', { exact: true }).waitFor();
     await shot(alice.page, '08-info-safety-number');
     await shot(bob.page, 'phone-03-info');
-    await expectAccessible(alice, 'info panel');
-    await expectAccessible(bob, 'info panel (phone)');
+    await expectAccessible(alice.page, 'info panel');
+    await expectAccessible(bob.page, 'info panel (phone)');
     // Esc closes the panel.
     await alice.page.keyboard.press('Escape');
     await bob.page.keyboard.press('Escape');
@@ -258,7 +170,7 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     await alice.page.reload();
     await alice.page.getByRole('heading', { name: 'Unlock VAULTEX' }).waitFor();
     await shot(alice.page, '10-unlock');
-    await expectAccessible(alice, 'unlock');
+    await expectAccessible(alice.page, 'unlock');
     await alice.page.locator('#unlock-pin').fill('000000');
     await alice.page.getByRole('button', { name: 'Unlock' }).click();
     await alice.page.getByRole('alert').filter({ hasText: 'Wrong PIN' }).waitFor({ timeout: T });
@@ -274,15 +186,13 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     // Dark theme, for the record.
     await alice.page.getByRole('button', { name: /Change theme/u }).click();
     await shot(alice.page, '11-chat-dark');
-    await expectAccessible(alice, 'chat (dark)');
+    await expectAccessible(alice.page, 'chat (dark)');
   }, 90_000);
 
   it('a stranger writes: a message request, accepted, then answered', async () => {
-    const carol = await person(browser, server.url, 'Carol', false);
-    await onboard(carol, false);
-    const aliceCode = await myCode(alice);
-    await alice.page.keyboard.press('Escape');
-    await addCode(carol, aliceCode);
+    const carol = await person(browser, server.url, 'Carol');
+    await onboard(carol);
+    await addContact(carol, await myCode(alice), 'Alice');
     await sendText(carol, 'Hi Alice, Carol here');
     const request = alice.page.getByRole('button', { name: /^Carol/u });
     await request.filter({ hasText: 'Message request' }).waitFor({ timeout: T });
@@ -298,7 +208,7 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     await alice.page.getByRole('region', { name: 'Message request' }).waitFor();
     expect(await alice.page.getByRole('textbox', { name: 'Message' }).isDisabled()).toBe(true);
     await shot(alice.page, '12-message-request');
-    await expectAccessible(alice, 'message request');
+    await expectAccessible(alice.page, 'message request');
     await alice.page.getByRole('button', { name: 'Accept', exact: true }).click();
     await sendText(alice, 'Welcome Carol');
     await bubble(carol, 'in', 'Welcome Carol').waitFor({ timeout: T });
@@ -307,7 +217,7 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
   }, 90_000);
 
   it("restore from the seed phrase: a new browser becomes another of Bob's devices", async () => {
-    const bob2 = await person(browser, server.url, 'Bob', false);
+    const bob2 = await person(browser, server.url, 'Bob');
     await bob2.page.goto('/');
     await bob2.page.getByRole('button', { name: 'Restore from seed phrase' }).click();
     await bob2.page.getByLabel('Your 24-word seed phrase').fill(bobSeed.join(' '));
@@ -382,7 +292,7 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     const [box, lastBox] = [await list.boundingBox(), await last.boundingBox()];
     expect(lastBox && box && lastBox.y + lastBox.height <= box.y + box.height + 1 && lastBox.y >= box.y).toBe(true);
     await shot(page, '14-long-history');
-    await expectAccessible(alice, 'long history');
+    await expectAccessible(alice.page, 'long history');
 
     // Scroll-back: each scroll to the top reads the page before; the DOM stays small.
     let previous = await loaded();
@@ -405,7 +315,7 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     await hits.filter({ hasText: 'needle-4242' }).waitFor({ timeout: T });
     expect(await hits.count()).toBe(1);
     await shot(page, '15-message-search');
-    await expectAccessible(alice, 'message search');
+    await expectAccessible(alice.page, 'message search');
     await hits.first().click();
     const found = page.locator('.bubble[aria-current="true"]');
     await found.filter({ hasText: 'needle-4242' }).waitFor({ timeout: T });
@@ -418,7 +328,7 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
   }, 180_000);
 
   it('links a second browser to Alice by pasting its code; it gets messages sent afterwards; revoke', async () => {
-    const alice2 = await person(browser, server.url, 'Alice', false);
+    const alice2 = await person(browser, server.url, 'Alice');
     await alice2.page.goto('/');
     await alice2.page.getByRole('button', { name: 'Link to an existing device' }).click();
     await alice2.page.locator('#pin').fill(alice2.pin);
@@ -429,7 +339,7 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     const code = await codeBox.inputValue();
     expect(code.length).toBeGreaterThan(20);
     await shot(alice2.page, '17-link-code');
-    await expectAccessible(alice2, 'link code');
+    await expectAccessible(alice2.page, 'link code');
 
     await alice.page.getByRole('button', { name: 'Devices', exact: true }).click();
     const devices = alice.page.getByTestId('device');
@@ -441,7 +351,7 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     await alice2.page.getByRole('button', { name: 'Contacts and my code' }).waitFor({ timeout: 60_000 });
     await expect.poll(() => devices.count(), { timeout: T }).toBe(2);
     await shot(alice.page, '18-devices');
-    await expectAccessible(alice, 'devices');
+    await expectAccessible(alice.page, 'devices');
     expect(await myUserId(alice2)).toBe(await myUserId(alice));
 
     // Bob writes after the link: the new browser receives it too.
@@ -478,7 +388,7 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     await page.getByLabel('Notify me of new messages (no content shown)').check();
     await page.getByRole('status').filter({ hasText: 'Notifications on' }).waitFor({ timeout: T });
     await shot(page, '20-settings');
-    await expectAccessible(alice, 'settings');
+    await expectAccessible(alice.page, 'settings');
     // Closed and opened again: everything was kept.
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: 'Settings', exact: true }).click();
@@ -490,8 +400,8 @@ describe.skipIf(SKIP_BROWSER)('web app in Chromium', () => {
     await page.keyboard.press('Escape');
 
     // Wipe: a throwaway profile is deleted from the browser, back to the welcome screen.
-    const dave = await person(browser, server.url, 'Dave', false);
-    await onboard(dave, false);
+    const dave = await person(browser, server.url, 'Dave');
+    await onboard(dave);
     await dave.page.getByRole('button', { name: 'Settings', exact: true }).click();
     dave.page.once('dialog', (d) => void d.accept());
     await dave.page.getByRole('button', { name: 'Wipe this profile' }).click();
