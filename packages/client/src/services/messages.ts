@@ -143,57 +143,14 @@ export class MessageService {
       throw new ClientError('INVALID_ARGUMENT', `text: 1..${MAX_TEXT_BYTES} UTF-8 bytes`);
     }
     if (options.replyTo !== undefined) checkAccountId(options.replyTo, 'replyTo');
-    if (accountId === ctx.accountId) throw new ClientError('INVALID_ARGUMENT', 'accountId: cannot message ourselves');
-    const contact = await ctx.store.getContact(accountId);
-    if (!contact) throw new ClientError('NOT_FOUND', 'not a contact: add them first');
-    if (contact.state === 'blocked') throw new ClientError('CONTACT_BLOCKED', 'the contact is blocked');
-    if (contact.keyChange) {
-      throw new ClientError('UNTRUSTED_IDENTITY', "the contact's identity key changed: accept the change first");
-    }
-    const id = ctx.newId();
-    const sentAt = ctx.nextSentAt();
-    const conversationId = directConversation(accountId);
-    await ctx.store.transaction(async (tx) => {
-      const conv = await tx.getConversation(conversationId);
-      const timer = conv?.disappearingSeconds;
-      // The message carries the timer it was sent under (the receiver's starts when read).
-      const content = encodeContent({
-        kind: 'text',
-        id,
-        sentAt,
-        body: text,
-        ...(options.replyTo ? { replyTo: options.replyTo } : {}),
-        profile: { displayName: ctx.profile.displayName, accessKey: ctx.profile.accessKey },
-        ...(timer ? { expireTimer: timer } : {}),
-      });
-      const transcript = encodeContent({ kind: 'sent-transcript', id, sentAt, to: accountId, content });
-      // The sender's copy starts its timer when sent.
-      const record: MessageRecord = {
-        id,
-        conversationId,
-        senderAccountId: ctx.accountId,
-        senderDeviceId: ctx.deviceId,
-        direction: 'out',
-        sentAt,
-        receivedAt: sentAt,
-        body: content,
-        status: 'pending',
-        ...(timer ? { expiresAt: sentAt + timer * 1000 } : {}),
-      };
-      await tx.insertMessage(record);
-      await this.touchConversation(tx, conversationId, sentAt, text, false);
-      // Writing to someone who asked to talk to us accepts the request (and asks for their profile).
-      if (contact.state === 'request') {
-        await tx.putContact({ ...contact, state: 'accepted' });
-        await this.profiles?.pushTo(accountId, true, tx);
-      }
-      // The relay's copy is bounded by the same timer, and by a 'ttl' retention.
-      const ttlSeconds = relayTtlSeconds(conv);
-      const ttl = ttlSeconds ? { ttlSeconds } : {};
-      await this.outbox.enqueue('message', { to: accountId, content, transcript, messageId: id, ...ttl }, tx);
-    });
-    this.outbox.kick();
-    return id;
+    return this.queueDirect(accountId, (id, sentAt) => ({
+      kind: 'text',
+      id,
+      sentAt,
+      body: text,
+      ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+      profile: { displayName: ctx.profile.displayName, accessKey: ctx.profile.accessKey },
+    }));
   }
 
   /**
@@ -207,7 +164,6 @@ export class MessageService {
     attachment: AttachmentPointer,
     options: { caption?: string } = {},
   ): Promise<string> {
-    const { ctx } = this;
     checkAccountId(accountId);
     checkPointer(attachment);
     if (
@@ -216,6 +172,25 @@ export class MessageService {
     ) {
       throw new ClientError('INVALID_ARGUMENT', `caption: at most ${MAX_TEXT_BYTES} UTF-8 bytes`);
     }
+    return this.queueDirect(accountId, (id, sentAt) => ({
+      kind: 'attachment',
+      id,
+      sentAt,
+      attachment,
+      ...(options.caption !== undefined ? { caption: options.caption } : {}),
+    }));
+  }
+
+  /**
+   * Store a text or attachment to a contact as 'pending' and queue it, in one transaction.
+   * The message carries the conversation's timer (the receiver's starts when read; our copy's
+   * when sent), and the relay's copy is bounded by it and by a 'ttl' retention.
+   */
+  private async queueDirect(
+    accountId: string,
+    build: (id: string, sentAt: number) => Extract<Content, { kind: 'text' | 'attachment' }>,
+  ): Promise<string> {
+    const { ctx } = this;
     if (accountId === ctx.accountId) throw new ClientError('INVALID_ARGUMENT', 'accountId: cannot message ourselves');
     const contact = await ctx.store.getContact(accountId);
     if (!contact) throw new ClientError('NOT_FOUND', 'not a contact: add them first');
@@ -229,14 +204,7 @@ export class MessageService {
     await ctx.store.transaction(async (tx) => {
       const conv = await tx.getConversation(conversationId);
       const timer = conv?.disappearingSeconds;
-      const value: Content = {
-        kind: 'attachment',
-        id,
-        sentAt,
-        attachment,
-        ...(options.caption !== undefined ? { caption: options.caption } : {}),
-        ...(timer ? { expireTimer: timer } : {}),
-      };
+      const value: Content = { ...build(id, sentAt), ...(timer ? { expireTimer: timer } : {}) };
       const content = encodeContent(value);
       const transcript = encodeContent({ kind: 'sent-transcript', id, sentAt, to: accountId, content });
       await tx.insertMessage({
@@ -252,8 +220,11 @@ export class MessageService {
         ...(timer ? { expiresAt: sentAt + timer * 1000 } : {}),
       });
       await this.touchConversation(tx, conversationId, sentAt, previewOf(value), false);
-      if (contact.state === 'request') await tx.putContact({ ...contact, state: 'accepted' });
-      // The relay's copy is bounded by the same timer, and by a 'ttl' retention.
+      // Writing to someone who asked to talk to us accepts the request (and asks for their profile).
+      if (contact.state === 'request') {
+        await tx.putContact({ ...contact, state: 'accepted' });
+        await this.profiles?.pushTo(accountId, true, tx);
+      }
       const ttlSeconds = relayTtlSeconds(conv);
       const ttl = ttlSeconds ? { ttlSeconds } : {};
       await this.outbox.enqueue('message', { to: accountId, content, transcript, messageId: id, ...ttl }, tx);
