@@ -15,7 +15,7 @@ import { ArchiveService } from './services/archive.js';
 import { AttachmentService } from './services/attachments.js';
 import { type BackupExportOptions, exportProfileBackup, importProfileBackup } from './services/backup.js';
 import { ContactService, DiscoveryService } from './services/contacts.js';
-import { DeviceService } from './services/devices.js';
+import { type ApproveLinkOptions, DeviceService } from './services/devices.js';
 import { GroupService } from './services/groups.js';
 import { MessageService } from './services/messages.js';
 import { OutboxService } from './services/outbox.js';
@@ -63,8 +63,11 @@ export interface DevicesApi {
   refresh(): Promise<DeviceInfo[]>;
   rename(deviceId: number, name: string): Promise<void>;
   revoke(deviceId: number): Promise<void>;
-  /** Existing device: answer a link code; returns the device id given to the new device. */
-  approveLink(code: string): Promise<number>;
+  /**
+   * Existing device: answer a link code; returns the device id given to the new device once
+   * the relay lists it (or `options.waitMs`, default 30 s, passed).
+   */
+  approveLink(code: string, options?: ApproveLinkOptions): Promise<number>;
 }
 
 /** Local encrypted backups of the whole profile (restore with {@link VaultexClient.importBackup}). */
@@ -151,7 +154,7 @@ export class VaultexClient {
       },
       rename: (deviceId, name) => devices.rename(deviceId, name),
       revoke: (deviceId) => devices.revoke(deviceId),
-      approveLink: (code) => devices.approveLink(code),
+      approveLink: (code, options) => devices.approveLink(code, options),
     };
   }
 

@@ -57,6 +57,7 @@ export {
   type SyncedContact,
 } from './content.js';
 export type { ClientDeps, ClientOptions } from './context.js';
+export { type ApproveLinkOptions, LINK_WAIT_MS } from './services/devices.js';
 export * from './errors.js';
 export type {
   ClientEventHandler,

@@ -72,47 +72,32 @@ export function SettingsPanel() {
         </div>
       </form>
       <h3>Privacy</h3>
-      <label className="toggle">
-        <input
-          type="checkbox"
-          checked={receipts}
-          onChange={async (e) => {
-            const on = e.target.checked;
-            setReceipts(on);
-            report(await saveProfile({ readReceipts: on }), on ? 'Read receipts on.' : 'Read receipts off.');
-          }}
-        />
-        Send read receipts
-      </label>
-      <label className="toggle">
-        <input
-          type="checkbox"
-          checked={typingOn}
-          onChange={async (e) => {
-            const on = e.target.checked;
-            setTypingOn(on);
-            report(
-              await saveProfile({ typingIndicators: on }),
-              on ? 'Typing indicators on.' : 'Typing indicators off.',
-            );
-          }}
-        />
-        Send typing indicators
-      </label>
-      <label className="toggle">
-        <input
-          type="checkbox"
-          checked={discoverable}
-          onChange={async (e) => {
-            const on = e.target.checked;
-            setDisc(on);
-            const problem = await setDiscoverable(on);
-            if (problem) setDisc(!on);
-            report(problem, on ? 'Others can find you by your name.' : 'You can no longer be found by name.');
-          }}
-        />
-        Let people find me by my display name
-      </label>
+      <Toggle
+        checked={receipts}
+        label="Send read receipts"
+        onChange={async (on) => {
+          setReceipts(on);
+          report(await saveProfile({ readReceipts: on }), on ? 'Read receipts on.' : 'Read receipts off.');
+        }}
+      />
+      <Toggle
+        checked={typingOn}
+        label="Send typing indicators"
+        onChange={async (on) => {
+          setTypingOn(on);
+          report(await saveProfile({ typingIndicators: on }), on ? 'Typing indicators on.' : 'Typing indicators off.');
+        }}
+      />
+      <Toggle
+        checked={discoverable}
+        label="Let people find me by my display name"
+        onChange={async (on) => {
+          setDisc(on);
+          const problem = await setDiscoverable(on);
+          if (problem) setDisc(!on);
+          report(problem, on ? 'Others can find you by your name.' : 'You can no longer be found by name.');
+        }}
+      />
       <h3>Security</h3>
       <label htmlFor="auto-lock">Lock after inactivity</label>
       <select
@@ -148,23 +133,19 @@ export function SettingsPanel() {
         </button>
       </div>
       <h3>Notifications</h3>
-      <label className="toggle">
-        <input
-          type="checkbox"
-          checked={notify}
-          onChange={async (e) => {
-            const wanted = e.target.checked;
-            setNotify(wanted);
-            const on = await setNotifications(wanted);
-            setNotify(on);
-            report(
-              wanted && !on ? 'The browser did not allow notifications.' : undefined,
-              on ? 'Notifications on (they never show message content).' : 'Notifications off.',
-            );
-          }}
-        />
-        Notify me of new messages (no content shown)
-      </label>
+      <Toggle
+        checked={notify}
+        label="Notify me of new messages (no content shown)"
+        onChange={async (wanted) => {
+          setNotify(wanted);
+          const on = await setNotifications(wanted);
+          setNotify(on);
+          report(
+            wanted && !on ? 'The browser did not allow notifications.' : undefined,
+            on ? 'Notifications on (they never show message content).' : 'Notifications off.',
+          );
+        }}
+      />
       <BackupExport report={report} />
       <h3>Network</h3>
       <p className="small">
@@ -321,5 +302,23 @@ function DuressSettings({ report }: { report: (problem: string | undefined, ok: 
         </button>
       </div>
     </form>
+  );
+}
+
+/** A labelled checkbox whose change runs an action (saving, asking the browser). */
+function Toggle({
+  checked,
+  label,
+  onChange,
+}: {
+  checked: boolean;
+  label: string;
+  onChange: (on: boolean) => Promise<void>;
+}) {
+  return (
+    <label className="toggle">
+      <input type="checkbox" checked={checked} onChange={(e) => void onChange(e.target.checked)} />
+      {label}
+    </label>
   );
 }

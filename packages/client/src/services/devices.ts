@@ -25,6 +25,23 @@ import { decodePin, type TrustService, type VerifiedAccount } from './trust.js';
 /** Device names are at most this long (the device list's limit). */
 export const MAX_DEVICE_NAME = 64;
 
+/**
+ * How long {@link DeviceService.approveLink} waits, by default, for the new device to appear
+ * in the relay's list: it registers within seconds of fetching the provisioning message.
+ */
+export const LINK_WAIT_MS = 30_000;
+/** How often approveLink asks the relay for our list while it waits. */
+const LINK_POLL_MS = 250;
+
+/** Options of {@link DeviceService.approveLink}. */
+export interface ApproveLinkOptions {
+  /**
+   * How long to wait for the new device to register (default {@link LINK_WAIT_MS}); 0 returns
+   * at once. Until this device knows the new one, its group messages and sent transcripts skip it.
+   */
+  readonly waitMs?: number;
+}
+
 function randomDeviceId(ctx: ClientContext, taken: readonly number[]): number {
   for (;;) {
     const b = ctx.random(4);
@@ -225,12 +242,21 @@ export class DeviceService {
   /**
    * Existing device: answer a link code shown by a new device. Hands over, encrypted to
    * the code's key, the account key, an assigned device id, the current device list, the
-   * profile and a contacts snapshot; the new device links itself.
+   * profile and a contacts snapshot; the new device links itself. Then waits (bounded by
+   * `options.waitMs`) until the relay's signed list names the new device and adopts that list,
+   * so this device's next group message and sent transcript reach the new device without a
+   * manual refresh. A device that has not registered when the wait ends is still linked once
+   * it does; this device then learns of it from the relay (a refresh, `MISMATCHED_DEVICES`,
+   * or the new device's first message).
    * @returns the device id assigned to the new device.
-   * @throws ClientError INVALID_LINK_CODE; RelayError.
+   * @throws ClientError INVALID_LINK_CODE, INVALID_ARGUMENT; RelayError.
    */
-  async approveLink(code: string): Promise<number> {
+  async approveLink(code: string, options: ApproveLinkOptions = {}): Promise<number> {
     const { ctx } = this;
+    const waitMs = options.waitMs ?? LINK_WAIT_MS;
+    if (!Number.isSafeInteger(waitMs) || waitMs < 0) {
+      throw new ClientError('INVALID_ARGUMENT', 'waitMs: a non-negative integer of milliseconds');
+    }
     const link = parseLinkCode(code);
     await this.refreshOwn().catch(() => false);
     const list = ctx.ownDeviceList();
@@ -272,6 +298,25 @@ export class DeviceService {
       ctx.random,
     );
     await ctx.relay.putProvisioning(link.channelId, blob);
+    await this.awaitOwnDevice(deviceId, waitMs);
     return deviceId;
+  }
+
+  /**
+   * Poll the relay until our signed list names `deviceId` (adopting it: contact sync follows)
+   * or `waitMs` passed. Bounded by the clock and by a number of rounds, so an injected clock
+   * that stands still cannot make it spin forever. Failures end nothing: the provisioning
+   * message is already delivered, and the list is only a moment behind.
+   */
+  private async awaitOwnDevice(deviceId: number, waitMs: number): Promise<void> {
+    const { ctx } = this;
+    const known = () => ctx.ownDeviceList()?.devices.some((d) => d.deviceId === deviceId) ?? false;
+    const deadline = ctx.clock() + waitMs;
+    const rounds = Math.ceil(waitMs / LINK_POLL_MS);
+    for (let round = 0; round < rounds && !known(); round++) {
+      await new Promise((r) => setTimeout(r, LINK_POLL_MS));
+      await this.refreshOwn().catch(() => false);
+      if (ctx.clock() >= deadline) break;
+    }
   }
 }
