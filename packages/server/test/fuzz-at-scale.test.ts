@@ -69,9 +69,59 @@ interface HttpCase {
   path: string;
   body?: string;
   contentType?: string;
+  /** An `If-Match` header (the archive's version). */
+  ifMatch?: string;
   auth: boolean;
   /** A random bearer token nobody was given. */
   forged?: string;
+}
+
+/**
+ * A malformed archive request. Never `If-Match: 0` with a good body: that is a valid first
+ * upload, and the database must stay as it was.
+ */
+function archiveCase(r: Prng, json: () => string): HttpCase {
+  return r.pick<() => HttpCase>([
+    () => ({
+      method: 'PUT',
+      path: '/api/v1/archive',
+      body: r.b64(r.int(64) + 1),
+      contentType: 'application/octet-stream',
+      auth: true,
+      ...r.pick([{}, { ifMatch: r.pick(['', '-1', '1.5', 'abc', '0x1', '99999999999999999999', '07', '0,1']) }]),
+    }),
+    () => ({
+      method: 'PUT',
+      path: '/api/v1/archive',
+      body: json(),
+      contentType: r.pick(['application/json', 'text/plain']),
+      ifMatch: '0',
+      auth: true,
+    }),
+    () => ({ method: 'PUT', path: '/api/v1/archive/keys', body: json(), auth: true }),
+    () => ({
+      method: 'DELETE',
+      path: `/api/v1/archive/keys/${encodeURIComponent(r.pick(['9', '-1', 'x', '1.5', r.b64(4)]))}`,
+      auth: true,
+    }),
+    () => ({ method: 'GET', path: '/api/v1/archive', auth: r.int(2) === 0 }),
+  ])();
+}
+
+/** A malformed attachment request: junk upload requests, chunks and downloads of ids nobody has. */
+function attachmentCase(r: Prng, json: () => string, badId: () => string): HttpCase {
+  const id = encodeURIComponent(r.pick([badId(), r.b64(32)]));
+  return r.pick<() => HttpCase>([
+    () => ({ method: 'POST', path: '/api/v1/attachments', body: json(), auth: true }),
+    () => ({
+      method: 'PUT',
+      path: `/api/v1/attachments/${id}/chunks/${r.pick(['0', 'x', '-1', '99999999999'])}`,
+      body: r.b64(r.int(100) + 1),
+      contentType: 'application/octet-stream',
+      auth: true,
+    }),
+    () => ({ method: 'GET', path: `/api/v1/attachments/${id}${r.pick(['', '/status'])}`, auth: r.int(2) === 0 }),
+  ])();
 }
 
 /** One malformed HTTP request: wrong JSON, wrong types, huge/short base64url, bad ids, wrong media types. */
@@ -176,6 +226,8 @@ function httpShape(r: Prng): HttpCase {
     };
   if (kind < 94)
     return { method: 'PUT', path: `/api/v1/provisioning/${encodeURIComponent(badId())}`, body: json(), auth: false };
+  if (kind < 95) return archiveCase(r, json);
+  if (kind < 96) return attachmentCase(r, json, badId);
   if (kind < 97) return { method: 'GET', path: `/api/v1/${r.b64(6)}`, auth: false };
   // Protected routes with a forged token.
   return { method: 'POST', path: '/api/v1/messages', body: json(), auth: false, contentType: 'application/json' };
@@ -265,6 +317,7 @@ describeWith('issue 7 bad input at scale', { database: true, redis: true }, ({ d
           if (c.body !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
           if (c.auth) headers.authorization = `Bearer ${token}`;
           else if (c.forged) headers.authorization = `Bearer ${c.forged}`;
+          if (c.ifMatch !== undefined) headers['if-match'] = c.ifMatch;
           const res = await fetch(`${base}${c.path}`, {
             method: c.method,
             headers,
