@@ -16,6 +16,7 @@ export {
   type StartOptions,
   startServer,
 } from './server.js';
+export { escapeLike } from './storage/checks.js';
 export {
   type CopyOptions,
   type CopyReport,
@@ -25,6 +26,6 @@ export {
   runMigrate,
 } from './storage/postgres/copy-from-sqlite.js';
 export { type PostgresOptions, PostgresStorage } from './storage/postgres/postgres-storage.js';
-export { escapeLike, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+export { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 export type * from './storage/storage.js';
 export { SERVER_VERSION } from './version.js';

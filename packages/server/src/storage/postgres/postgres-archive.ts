@@ -7,29 +7,19 @@
  * transaction-scoped advisory lock per account, so two replacements never interleave.
  */
 import type pg from 'pg';
+import type { ArchiveStore } from '../archive-delegate.js';
+import { archiveWriteResult } from '../checks.js';
+import { type Row, toArchive, toArchiveKey } from '../rows.js';
 import type { ArchiveKeyRecord, ArchiveRecord, Storage } from '../storage.js';
+import { buf } from './pg-values.js';
 
-type Row = Record<string, unknown>;
 type Query = Pick<pg.PoolClient, 'query'>;
-
-const bytes = (value: unknown): Uint8Array => {
-  const b = value as Uint8Array;
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
-const buf = (value: Uint8Array): Buffer => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-const num = (value: unknown): number => value as number;
 
 /** Serialises key-envelope replacements of one account (a one-bigint key: its own lock space). */
 const LOCK_KEYS = `SELECT pg_advisory_xact_lock(hashtextextended('vaultex archive keys ' || encode($1::bytea, 'hex'), 0))`;
 
 /** The archive methods of {@link Storage} over a pool and the adapter's transaction runner. */
-export class PostgresArchive
-  implements
-    Pick<
-      Storage,
-      'getArchive' | 'putArchive' | 'deleteArchive' | 'getArchiveKeys' | 'replaceArchiveKeys' | 'deleteArchiveKey'
-    >
-{
+export class PostgresArchive implements ArchiveStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly tx: <T>(fn: (c: Query) => Promise<T>) => Promise<T>,
@@ -39,7 +29,7 @@ export class PostgresArchive
     const row = (
       await this.pool.query('SELECT version, data, updated_at FROM archives WHERE account_id = $1', [buf(accountId)])
     ).rows[0] as Row | undefined;
-    return row && { version: num(row.version), data: bytes(row.data), updatedAt: num(row.updated_at) };
+    return row && toArchive(row);
   }
 
   async putArchive(
@@ -58,7 +48,7 @@ export class PostgresArchive
             'UPDATE archives SET version = version + 1, data = $1, updated_at = $2 WHERE account_id = $3 AND version = $4',
             [buf(data), updatedAt, buf(accountId), expectedVersion],
           );
-    return r.rowCount === 1 ? expectedVersion + 1 : 'conflict';
+    return archiveWriteResult(r.rowCount ?? 0, expectedVersion);
   }
 
   async deleteArchive(accountId: Uint8Array): Promise<boolean> {
@@ -69,7 +59,7 @@ export class PostgresArchive
     const r = await this.pool.query('SELECT slot, envelope FROM archive_keys WHERE account_id = $1 ORDER BY slot', [
       buf(accountId),
     ]);
-    return (r.rows as Row[]).map((row) => ({ slot: num(row.slot), envelope: bytes(row.envelope) }));
+    return (r.rows as Row[]).map(toArchiveKey);
   }
 
   async replaceArchiveKeys(accountId: Uint8Array, keys: readonly ArchiveKeyRecord[]): Promise<void> {

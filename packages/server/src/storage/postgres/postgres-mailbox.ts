@@ -21,20 +21,15 @@
  * Deadlocks and serialization failures re-run the whole batch.
  */
 import type pg from 'pg';
+import { bytes, type Row } from '../rows.js';
 import type { MailboxBatch, MailboxBatchResult, NewMessage } from '../storage.js';
-
-type Row = Record<string, unknown>;
+import { buf } from './pg-values.js';
 
 /** The mailbox advisory lock of postgres-storage.ts (same key: instances must agree). */
 const LOCK_MAILBOX = [0x7661_756c, 2] as const;
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
 
-const buf = (value: Uint8Array): Buffer => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-const bytes = (value: unknown): Uint8Array => {
-  const b = value as Uint8Array;
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
 const hexOf = (value: Uint8Array): string =>
   Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
 

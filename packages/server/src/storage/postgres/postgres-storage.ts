@@ -15,10 +15,32 @@
  * postgres-mailbox.ts).
  */
 import pg from 'pg';
+import { ArchiveDelegate } from '../archive-delegate.js';
+import {
+  appendedAttachment,
+  checkPreKeyCap,
+  checkSchemaVersion,
+  DEVICE_TABLES,
+  discoverableLower,
+  discoveryPattern,
+  uploadWithinCap,
+  wantsDevice,
+} from '../checks.js';
+import {
+  bytes,
+  num,
+  type Row,
+  toAccount,
+  toAttachment,
+  toBundle,
+  toDevice,
+  toDiscoverable,
+  toLogEntry,
+  toStoredMessage,
+  toToken,
+} from '../rows.js';
 import type {
   AccountRecord,
-  ArchiveKeyRecord,
-  ArchiveRecord,
   AttachmentRecord,
   DeviceListChange,
   DeviceRecord,
@@ -35,10 +57,10 @@ import type {
   TokenRecord,
 } from '../storage.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { buf, bufOrNull } from './pg-values.js';
 import { deleteArchiveRows, PostgresArchive } from './postgres-archive.js';
 import { applyPostgresMailboxBatch } from './postgres-mailbox.js';
 
-type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
 type Query = Pick<pg.PoolClient, 'query'>;
 
@@ -59,16 +81,6 @@ const TYPES = {
   },
 } as pg.CustomTypesConfig;
 
-/** A plain Uint8Array view of a bytea (pg returns Buffers). */
-const bytes = (value: unknown): Uint8Array => {
-  const b = value as Uint8Array;
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
-/** A Buffer view for a bytea parameter (no copy). */
-const buf = (value: Uint8Array): Buffer => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-const bufOrNull = (value: Uint8Array | null | undefined): Buffer | null => (value ? buf(value) : null);
-const num = (value: unknown): number => value as number;
-
 /** Options of {@link PostgresStorage.open}. */
 export interface PostgresOptions {
   /** Schema to create and use instead of `public` (tests run side by side in one database). */
@@ -77,16 +89,12 @@ export interface PostgresOptions {
   readonly maxConnections?: number;
 }
 
-/** Escape LIKE wildcards so a search matches literally. */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/gu, (c) => `\\${c}`);
-}
-
 /** PostgreSQL storage. Open with {@link PostgresStorage.open}. */
-export class PostgresStorage implements Storage {
-  private readonly archive: PostgresArchive;
+export class PostgresStorage extends ArchiveDelegate implements Storage {
+  protected readonly archive: PostgresArchive;
 
   private constructor(private readonly pool: pg.Pool) {
+    super();
     this.archive = new PostgresArchive(pool, (fn) => this.tx(fn));
   }
 
@@ -286,7 +294,7 @@ export class PostgresStorage implements Storage {
     const row = await this.one('SELECT account_id, device_id, expires_at FROM tokens WHERE token_hash = $1', [
       buf(tokenHash),
     ]);
-    return row && { accountId: bytes(row.account_id), deviceId: num(row.device_id), expiresAt: num(row.expires_at) };
+    return row && toToken(row);
   }
 
   async deleteToken(tokenHash: Uint8Array): Promise<void> {
@@ -299,22 +307,17 @@ export class PostgresStorage implements Storage {
     keys: PreKeyWrite,
     maxOneTime: number,
   ): Promise<'ok' | 'too-many'> {
-    try {
-      await this.tx(async (c) => {
+    return uploadWithinCap(() =>
+      this.tx(async (c) => {
         // Serialise uploads for one device so two cannot each pass the cap check.
         await c.query('SELECT 1 FROM devices WHERE account_id = $1 AND device_id = $2 FOR UPDATE', [
           buf(accountId),
           deviceId,
         ]);
         await writePreKeys(c, accountId, deviceId, keys);
-        const count = await countKeys(c, accountId, deviceId);
-        if (count.oneTime > maxOneTime || count.kem > maxOneTime) throw new TooMany();
-      });
-      return 'ok';
-    } catch (e) {
-      if (e instanceof TooMany) return 'too-many';
-      throw e;
-    }
+        checkPreKeyCap(await countKeys(c, accountId, deviceId), maxOneTime);
+      }),
+    );
   }
 
   async countPreKeys(accountId: Uint8Array, deviceId: number): Promise<{ oneTime: number; kem: number }> {
@@ -326,7 +329,7 @@ export class PostgresStorage implements Storage {
       const id = buf(accountId);
       const devices = (
         (await c.query('SELECT * FROM devices WHERE account_id = $1 ORDER BY device_id', [id])).rows as Row[]
-      ).filter((d) => deviceIds === undefined || deviceIds.includes(num(d.device_id)));
+      ).filter((d) => wantsDevice(deviceIds, num(d.device_id)));
       const bundles: TakenBundle[] = [];
       for (const d of devices) {
         const deviceId = num(d.device_id);
@@ -350,19 +353,7 @@ export class PostgresStorage implements Storage {
         const kem = (await c.query(takeSql('kem_prekeys', 'key_id, public_key, signature'), params)).rows[0] as
           | Row
           | undefined;
-        const kemKey = kem ?? lastResort;
-        bundles.push({
-          deviceId,
-          deviceKey: bytes(d.device_key),
-          signedPreKey: { id: num(spk.key_id), publicKey: bytes(spk.public_key), signature: bytes(spk.signature) },
-          ...(opk ? { oneTimePreKey: { id: num(opk.key_id), publicKey: bytes(opk.public_key) } } : {}),
-          kemPreKey: {
-            id: num(kemKey.key_id),
-            publicKey: bytes(kemKey.public_key),
-            signature: bytes(kemKey.signature),
-            lastResort: kem === undefined,
-          },
-        });
+        bundles.push(toBundle(d, spk, lastResort, opk, kem));
       }
       return bundles;
     });
@@ -386,14 +377,7 @@ export class PostgresStorage implements Storage {
        ORDER BY t.message_seq LIMIT $5`,
       [buf(accountId), deviceId, afterSeq, now, limit],
     );
-    return (r.rows as Row[]).map((row) => ({
-      seq: num(row.seq),
-      id: bytes(row.id),
-      blob: bytes(row.blob),
-      ...(row.source_account
-        ? { source: { accountId: bytes(row.source_account), deviceId: num(row.source_device) } }
-        : {}),
-    }));
+    return (r.rows as Row[]).map(toStoredMessage);
   }
 
   async prune(now: number): Promise<PruneResult> {
@@ -439,13 +423,13 @@ export class PostgresStorage implements Storage {
     const row = await this.one('SELECT idx, entry FROM log_entries WHERE account_id = $1 ORDER BY idx DESC LIMIT 1', [
       buf(accountId),
     ]);
-    return row && { index: num(row.idx), entry: bytes(row.entry) };
+    return row && toLogEntry(row);
   }
 
   async setDiscoverable(accountId: Uint8Array, displayName: string | null): Promise<void> {
     await this.pool.query('UPDATE accounts SET discoverable_name = $1, discoverable_lower = $2 WHERE id = $3', [
       displayName,
-      displayName === null ? null : displayName.toLowerCase(),
+      discoverableLower(displayName),
       buf(accountId),
     ]);
   }
@@ -456,7 +440,7 @@ export class PostgresStorage implements Storage {
   }
 
   async searchDiscoverable(query: string, limit: number, exclude: Uint8Array): Promise<DiscoverableAccount[]> {
-    const pattern = `%${escapeLike(query.toLowerCase())}%`;
+    const pattern = discoveryPattern(query);
     // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
     const r = await this.pool.query(
       `SELECT id, identity_key, discoverable_name FROM accounts
@@ -464,11 +448,7 @@ export class PostgresStorage implements Storage {
        ORDER BY discoverable_lower COLLATE "C", id LIMIT $3`,
       [pattern, buf(exclude), limit],
     );
-    return (r.rows as Row[]).map((row) => ({
-      accountId: bytes(row.id),
-      identityKey: bytes(row.identity_key),
-      displayName: row.discoverable_name as string,
-    }));
+    return (r.rows as Row[]).map(toDiscoverable);
   }
 
   async createAttachment(id: Uint8Array, record: AttachmentRecord): Promise<void> {
@@ -499,21 +479,19 @@ export class PostgresStorage implements Storage {
         )
       ).rows[0] as Row | undefined;
       if (!row) return 'missing' as const;
-      const a = toAttachment(row);
-      const received = a.received + data.length;
-      const fullChunk = data.length === a.chunkSize || received === a.size;
-      if (index !== a.nextIndex || received > a.size || !fullChunk) return 'conflict' as const;
+      const next = appendedAttachment(toAttachment(row), index, data.length);
+      if (next === 'conflict') return next;
       await c.query('INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES ($1, $2, $3)', [
         buf(id),
         index,
         buf(data),
       ]);
       await c.query('UPDATE attachments SET received = $1, next_index = $2 WHERE id = $3', [
-        received,
-        index + 1,
+        next.received,
+        next.nextIndex,
         buf(id),
       ]);
-      return { ...a, received, nextIndex: index + 1 };
+      return next;
     });
   }
 
@@ -524,34 +502,7 @@ export class PostgresStorage implements Storage {
     ]);
     return row && bytes(row.data);
   }
-
-  getArchive(accountId: Uint8Array): Promise<ArchiveRecord | undefined> {
-    return this.archive.getArchive(accountId);
-  }
-
-  putArchive(accountId: Uint8Array, expected: number, data: Uint8Array, at: number): Promise<number | 'conflict'> {
-    return this.archive.putArchive(accountId, expected, data, at);
-  }
-
-  deleteArchive(accountId: Uint8Array): Promise<boolean> {
-    return this.archive.deleteArchive(accountId);
-  }
-
-  getArchiveKeys(accountId: Uint8Array): Promise<ArchiveKeyRecord[]> {
-    return this.archive.getArchiveKeys(accountId);
-  }
-
-  replaceArchiveKeys(accountId: Uint8Array, keys: readonly ArchiveKeyRecord[]): Promise<void> {
-    return this.archive.replaceArchiveKeys(accountId, keys);
-  }
-
-  deleteArchiveKey(accountId: Uint8Array, slot: number): Promise<boolean> {
-    return this.archive.deleteArchiveKey(accountId, slot);
-  }
 }
-
-/** Raised inside a transaction to roll it back. */
-class TooMany extends Error {}
 
 /** Delete and return the lowest-numbered key nobody else is taking right now. */
 function takeSql(table: 'one_time_prekeys' | 'kem_prekeys', columns: string): string {
@@ -574,8 +525,7 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void>
       const row = (await c.query('SELECT version FROM schema_version')).rows[0] as Row | undefined;
       if (!row) await c.query('INSERT INTO schema_version (version) VALUES (0)');
       let version = row ? num(row.version) : 0;
-      const latest = POSTGRES_MIGRATIONS.at(-1)?.version ?? 0;
-      if (version > latest) throw new Error(`database schema ${version} is newer than this server (${latest})`);
+      checkSchemaVersion(version, POSTGRES_MIGRATIONS);
       for (const m of POSTGRES_MIGRATIONS) {
         if (m.version <= version) continue;
         await c.query('BEGIN');
@@ -689,7 +639,7 @@ async function dropIfDone(c: Query, seqs: readonly number[]): Promise<void> {
 /** Remove a device and everything that belongs to it, including its mailbox targets. */
 async function purgeDevice(c: Query, accountId: Uint8Array, deviceId: number): Promise<void> {
   const id = buf(accountId);
-  for (const table of ['tokens', 'signed_prekeys', 'last_resort_kem_prekeys', 'one_time_prekeys', 'kem_prekeys']) {
+  for (const table of DEVICE_TABLES) {
     await c.query(`DELETE FROM ${table} WHERE account_id = $1 AND device_id = $2`, [id, deviceId]);
   }
   const locked = await c.query(
@@ -703,36 +653,4 @@ async function purgeDevice(c: Query, accountId: Uint8Array, deviceId: number): P
     (locked.rows as Row[]).map((r) => num(r.seq)),
   );
   await c.query('DELETE FROM devices WHERE account_id = $1 AND device_id = $2', [id, deviceId]);
-}
-
-function toAccount(row: Row): AccountRecord {
-  return {
-    id: bytes(row.id),
-    identityKey: bytes(row.identity_key),
-    deviceList: bytes(row.device_list),
-    deviceListCounter: num(row.device_list_counter),
-    accessKeyHash: row.access_key_hash ? bytes(row.access_key_hash) : null,
-    createdAt: num(row.created_at),
-  };
-}
-
-function toDevice(row: Row): DeviceRecord {
-  return {
-    accountId: bytes(row.account_id),
-    deviceId: num(row.device_id),
-    deviceKey: bytes(row.device_key),
-    certificate: bytes(row.certificate),
-    createdAt: num(row.created_at),
-    lastSeenAt: num(row.last_seen_at),
-  };
-}
-
-function toAttachment(row: Row): AttachmentRecord {
-  return {
-    size: num(row.size),
-    chunkSize: num(row.chunk_size),
-    received: num(row.received),
-    nextIndex: num(row.next_index),
-    expiresAt: num(row.expires_at),
-  };
 }

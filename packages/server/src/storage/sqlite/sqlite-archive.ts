@@ -4,25 +4,13 @@
  * the write are one statement, so two writers naming the same version cannot both win.
  */
 import type Database from 'better-sqlite3';
+import type { ArchiveStore } from '../archive-delegate.js';
+import { archiveWriteResult } from '../checks.js';
+import { type Row, toArchive, toArchiveKey } from '../rows.js';
 import type { ArchiveKeyRecord, ArchiveRecord, Storage } from '../storage.js';
 
-type Row = Record<string, unknown>;
-
-/** A plain Uint8Array view of a BLOB (better-sqlite3 returns Buffers). */
-const bytes = (value: unknown): Uint8Array => {
-  const b = value as Uint8Array;
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
-const num = (value: unknown): number => value as number;
-
 /** The archive methods of {@link Storage} over one SQLite connection. */
-export class SqliteArchive
-  implements
-    Pick<
-      Storage,
-      'getArchive' | 'putArchive' | 'deleteArchive' | 'getArchiveKeys' | 'replaceArchiveKeys' | 'deleteArchiveKey'
-    >
-{
+export class SqliteArchive implements ArchiveStore {
   private readonly s;
 
   constructor(private readonly db: Database.Database) {
@@ -45,7 +33,7 @@ export class SqliteArchive
 
   async getArchive(accountId: Uint8Array): Promise<ArchiveRecord | undefined> {
     const row = this.s.get.get(accountId) as Row | undefined;
-    return row && { version: num(row.version), data: bytes(row.data), updatedAt: num(row.updated_at) };
+    return row && toArchive(row);
   }
 
   async putArchive(
@@ -58,7 +46,7 @@ export class SqliteArchive
       expectedVersion === 0
         ? this.s.create.run(accountId, data, updatedAt)
         : this.s.replace.run(data, updatedAt, accountId, expectedVersion);
-    return r.changes === 1 ? expectedVersion + 1 : 'conflict';
+    return archiveWriteResult(r.changes, expectedVersion);
   }
 
   async deleteArchive(accountId: Uint8Array): Promise<boolean> {
@@ -68,7 +56,7 @@ export class SqliteArchive
   }
 
   async getArchiveKeys(accountId: Uint8Array): Promise<ArchiveKeyRecord[]> {
-    return (this.s.keys.all(accountId) as Row[]).map((r) => ({ slot: num(r.slot), envelope: bytes(r.envelope) }));
+    return (this.s.keys.all(accountId) as Row[]).map(toArchiveKey);
   }
 
   async replaceArchiveKeys(accountId: Uint8Array, keys: readonly ArchiveKeyRecord[]): Promise<void> {

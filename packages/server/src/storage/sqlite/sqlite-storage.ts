@@ -7,10 +7,32 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ArchiveDelegate } from '../archive-delegate.js';
+import {
+  appendedAttachment,
+  checkPreKeyCap,
+  checkSchemaVersion,
+  DEVICE_TABLES,
+  discoverableLower,
+  discoveryPattern,
+  uploadWithinCap,
+  wantsDevice,
+} from '../checks.js';
+import {
+  bytes,
+  num,
+  type Row,
+  toAccount,
+  toAttachment,
+  toBundle,
+  toDevice,
+  toDiscoverable,
+  toLogEntry,
+  toStoredMessage,
+  toToken,
+} from '../rows.js';
 import type {
   AccountRecord,
-  ArchiveKeyRecord,
-  ArchiveRecord,
   AttachmentRecord,
   DeviceListChange,
   DeviceRecord,
@@ -30,20 +52,7 @@ import { MAILBOX_SQL, MailboxWriter } from './mailbox-writer.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteArchive } from './sqlite-archive.js';
 
-type Row = Record<string, unknown>;
 type Db = Database.Database;
-
-/** A plain Uint8Array view of a BLOB (better-sqlite3 returns Buffers). */
-const bytes = (value: unknown): Uint8Array => {
-  const b = value as Uint8Array;
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
-const num = (value: unknown): number => value as number;
-
-/** Escape LIKE wildcards so a search matches literally. */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/gu, (c) => `\\${c}`);
-}
 
 /** Options of {@link SqliteStorage.open}. */
 export interface SqliteOptions {
@@ -58,13 +67,14 @@ export interface SqliteOptions {
 }
 
 /** SQLite storage. Open with {@link SqliteStorage.open}. */
-export class SqliteStorage implements Storage {
+export class SqliteStorage extends ArchiveDelegate implements Storage {
   private readonly db: Db;
   private readonly s: ReturnType<typeof prepare>;
   private readonly writer: MailboxWriter | undefined;
-  private readonly archive: SqliteArchive;
+  protected readonly archive: SqliteArchive;
 
   private constructor(db: Db, writer: MailboxWriter | undefined) {
+    super();
     this.db = db;
     this.s = prepare(db);
     this.writer = writer;
@@ -210,7 +220,7 @@ export class SqliteStorage implements Storage {
 
   async getToken(tokenHash: Uint8Array): Promise<TokenRecord | undefined> {
     const row = this.s.getToken.get(tokenHash) as Row | undefined;
-    return row && { accountId: bytes(row.account_id), deviceId: num(row.device_id), expiresAt: num(row.expires_at) };
+    return row && toToken(row);
   }
 
   async deleteToken(tokenHash: Uint8Array): Promise<void> {
@@ -223,19 +233,14 @@ export class SqliteStorage implements Storage {
     keys: PreKeyWrite,
     maxOneTime: number,
   ): Promise<'ok' | 'too-many'> {
-    try {
+    return uploadWithinCap(() =>
       this.db
         .transaction(() => {
           this.writePreKeys(accountId, deviceId, keys);
-          const count = this.count(accountId, deviceId);
-          if (count.oneTime > maxOneTime || count.kem > maxOneTime) throw new TooMany();
+          checkPreKeyCap(this.count(accountId, deviceId), maxOneTime);
         })
-        .immediate();
-      return 'ok';
-    } catch (e) {
-      if (e instanceof TooMany) return 'too-many';
-      throw e;
-    }
+        .immediate(),
+    );
   }
 
   async countPreKeys(accountId: Uint8Array, deviceId: number): Promise<{ oneTime: number; kem: number }> {
@@ -245,8 +250,8 @@ export class SqliteStorage implements Storage {
   async takeBundles(accountId: Uint8Array, deviceIds?: readonly number[]): Promise<TakenBundle[]> {
     return this.db
       .transaction(() => {
-        const devices = (this.s.listDevices.all(accountId) as Row[]).filter(
-          (d) => deviceIds === undefined || deviceIds.includes(num(d.device_id)),
+        const devices = (this.s.listDevices.all(accountId) as Row[]).filter((d) =>
+          wantsDevice(deviceIds, num(d.device_id)),
         );
         const bundles: TakenBundle[] = [];
         for (const d of devices) {
@@ -256,19 +261,7 @@ export class SqliteStorage implements Storage {
           if (!spk || !lastResort) continue;
           const opk = this.s.takeOneTime.get(accountId, deviceId, accountId, deviceId) as Row | undefined;
           const kem = this.s.takeKem.get(accountId, deviceId, accountId, deviceId) as Row | undefined;
-          const kemKey = kem ?? lastResort;
-          bundles.push({
-            deviceId,
-            deviceKey: bytes(d.device_key),
-            signedPreKey: { id: num(spk.key_id), publicKey: bytes(spk.public_key), signature: bytes(spk.signature) },
-            ...(opk ? { oneTimePreKey: { id: num(opk.key_id), publicKey: bytes(opk.public_key) } } : {}),
-            kemPreKey: {
-              id: num(kemKey.key_id),
-              publicKey: bytes(kemKey.public_key),
-              signature: bytes(kemKey.signature),
-              lastResort: kem === undefined,
-            },
-          });
+          bundles.push(toBundle(d, spk, lastResort, opk, kem));
         }
         return bundles;
       })
@@ -315,14 +308,7 @@ export class SqliteStorage implements Storage {
     limit: number,
     now: number,
   ): Promise<StoredMessage[]> {
-    return (this.s.pending.all(accountId, deviceId, afterSeq, now, limit) as Row[]).map((row) => ({
-      seq: num(row.seq),
-      id: bytes(row.id),
-      blob: bytes(row.blob),
-      ...(row.source_account
-        ? { source: { accountId: bytes(row.source_account), deviceId: num(row.source_device) } }
-        : {}),
-    }));
+    return (this.s.pending.all(accountId, deviceId, afterSeq, now, limit) as Row[]).map(toStoredMessage);
   }
 
   async prune(now: number): Promise<PruneResult> {
@@ -375,13 +361,13 @@ export class SqliteStorage implements Storage {
     const row = this.db
       .prepare('SELECT idx, entry FROM log_entries WHERE account_id = ? ORDER BY idx DESC LIMIT 1')
       .get(accountId) as Row | undefined;
-    return row && { index: num(row.idx), entry: bytes(row.entry) };
+    return row && toLogEntry(row);
   }
 
   async setDiscoverable(accountId: Uint8Array, displayName: string | null): Promise<void> {
     this.db
       .prepare('UPDATE accounts SET discoverable_name = ?, discoverable_lower = ? WHERE id = ?')
-      .run(displayName, displayName === null ? null : displayName.toLowerCase(), accountId);
+      .run(displayName, discoverableLower(displayName), accountId);
   }
 
   async getDiscoverable(accountId: Uint8Array): Promise<string | null> {
@@ -392,18 +378,14 @@ export class SqliteStorage implements Storage {
   }
 
   async searchDiscoverable(query: string, limit: number, exclude: Uint8Array): Promise<DiscoverableAccount[]> {
-    const pattern = `%${escapeLike(query.toLowerCase())}%`;
+    const pattern = discoveryPattern(query);
     const rows = this.db
       .prepare(
         `SELECT id, identity_key, discoverable_name FROM accounts
          WHERE discoverable_lower LIKE ? ESCAPE '\\' AND id <> ? ORDER BY discoverable_lower, id LIMIT ?`,
       )
       .all(pattern, exclude, limit) as Row[];
-    return rows.map((r) => ({
-      accountId: bytes(r.id),
-      identityKey: bytes(r.identity_key),
-      displayName: r.discoverable_name as string,
-    }));
+    return rows.map(toDiscoverable);
   }
 
   async createAttachment(id: Uint8Array, record: AttachmentRecord): Promise<void> {
@@ -428,17 +410,15 @@ export class SqliteStorage implements Storage {
       .transaction(() => {
         const row = this.s.getAttachment.get(id) as Row | undefined;
         if (!row) return 'missing' as const;
-        const a = toAttachment(row);
-        const received = a.received + data.length;
-        const fullChunk = data.length === a.chunkSize || received === a.size;
-        if (index !== a.nextIndex || received > a.size || !fullChunk) return 'conflict' as const;
+        const next = appendedAttachment(toAttachment(row), index, data.length);
+        if (next === 'conflict') return next;
         this.db
           .prepare('INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES (?, ?, ?)')
           .run(id, index, data);
         this.db
           .prepare('UPDATE attachments SET received = ?, next_index = ? WHERE id = ?')
-          .run(received, index + 1, id);
-        return { ...a, received, nextIndex: index + 1 };
+          .run(next.received, next.nextIndex, id);
+        return next;
       })
       .immediate();
   }
@@ -448,30 +428,6 @@ export class SqliteStorage implements Storage {
       .prepare('SELECT data FROM attachment_chunks WHERE attachment_id = ? AND idx = ?')
       .get(id, index) as Row | undefined;
     return row && bytes(row.data);
-  }
-
-  getArchive(accountId: Uint8Array): Promise<ArchiveRecord | undefined> {
-    return this.archive.getArchive(accountId);
-  }
-
-  putArchive(accountId: Uint8Array, expected: number, data: Uint8Array, at: number): Promise<number | 'conflict'> {
-    return this.archive.putArchive(accountId, expected, data, at);
-  }
-
-  deleteArchive(accountId: Uint8Array): Promise<boolean> {
-    return this.archive.deleteArchive(accountId);
-  }
-
-  getArchiveKeys(accountId: Uint8Array): Promise<ArchiveKeyRecord[]> {
-    return this.archive.getArchiveKeys(accountId);
-  }
-
-  replaceArchiveKeys(accountId: Uint8Array, keys: readonly ArchiveKeyRecord[]): Promise<void> {
-    return this.archive.replaceArchiveKeys(accountId, keys);
-  }
-
-  deleteArchiveKey(accountId: Uint8Array, slot: number): Promise<boolean> {
-    return this.archive.deleteArchiveKey(accountId, slot);
   }
 
   private insertDevice(d: DeviceRecord): void {
@@ -505,7 +461,7 @@ export class SqliteStorage implements Storage {
 
   /** Remove a device and everything that belongs to it, including its mailbox targets. */
   private purgeDevice(accountId: Uint8Array, deviceId: number): void {
-    for (const table of ['tokens', 'signed_prekeys', 'last_resort_kem_prekeys', 'one_time_prekeys', 'kem_prekeys']) {
+    for (const table of DEVICE_TABLES) {
       this.db.prepare(`DELETE FROM ${table} WHERE account_id = ? AND device_id = ?`).run(accountId, deviceId);
     }
     const seqs = this.db
@@ -517,16 +473,12 @@ export class SqliteStorage implements Storage {
   }
 }
 
-/** Raised inside a transaction to roll it back. */
-class TooMany extends Error {}
-
 function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)');
   const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
   if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
   let version = row?.version ?? 0;
-  const latest = MIGRATIONS.at(-1)?.version ?? 0;
-  if (version > latest) throw new Error(`database schema ${version} is newer than this server (${latest})`);
+  checkSchemaVersion(version, MIGRATIONS);
   for (const m of MIGRATIONS) {
     if (m.version <= version) continue;
     db.transaction(() => {
@@ -607,37 +559,5 @@ function prepare(db: Db) {
     ),
     insertLogEntry: p('INSERT INTO log_entries (idx, account_id, entry) VALUES (?, ?, ?)'),
     getAttachment: p('SELECT size, chunk_size, received, next_index, expires_at FROM attachments WHERE id = ?'),
-  };
-}
-
-function toAccount(row: Row): AccountRecord {
-  return {
-    id: bytes(row.id),
-    identityKey: bytes(row.identity_key),
-    deviceList: bytes(row.device_list),
-    deviceListCounter: num(row.device_list_counter),
-    accessKeyHash: row.access_key_hash ? bytes(row.access_key_hash) : null,
-    createdAt: num(row.created_at),
-  };
-}
-
-function toDevice(row: Row): DeviceRecord {
-  return {
-    accountId: bytes(row.account_id),
-    deviceId: num(row.device_id),
-    deviceKey: bytes(row.device_key),
-    certificate: bytes(row.certificate),
-    createdAt: num(row.created_at),
-    lastSeenAt: num(row.last_seen_at),
-  };
-}
-
-function toAttachment(row: Row): AttachmentRecord {
-  return {
-    size: num(row.size),
-    chunkSize: num(row.chunk_size),
-    received: num(row.received),
-    nextIndex: num(row.next_index),
-    expiresAt: num(row.expires_at),
   };
 }
