@@ -57,7 +57,6 @@ export {
   type SyncedContact,
 } from './content.js';
 export type { ClientDeps, ClientOptions } from './context.js';
-export { type ApproveLinkOptions, LINK_WAIT_MS } from './services/devices.js';
 export * from './errors.js';
 export type {
   ClientEventHandler,
@@ -106,6 +105,7 @@ export {
 } from './services/attachments.js';
 export type { BackupExportOptions } from './services/backup.js';
 export type { ContactView, DiscoveredUser, SafetyNumberView } from './services/contacts.js';
+export { type ApproveLinkOptions, LINK_WAIT_MS } from './services/devices.js';
 export { type GroupJobOutcome, type GroupService, groupConversation } from './services/groups.js';
 export type { MessagePage } from './services/messages.js';
 export type { MaintenanceReport } from './services/prekeys.js';

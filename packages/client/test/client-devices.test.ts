@@ -48,6 +48,8 @@ describe('devices', () => {
       [...alice2.devices.list()].sort((x, y) => x.deviceId - y.deviceId).map((d) => d.name),
     );
     expect(new Set(alice2.devices.list().map((d) => d.name))).toEqual(new Set(['laptop', 'phone']));
+    // The approving device adopted the new list before approveLink returned.
+    expect(alice1.devices.list().map((d) => d.deviceId)).toContain(phone.deviceId);
     const refreshed = await alice1.devices.refresh();
     expect(refreshed.length).toBe(2);
   });

@@ -19,8 +19,8 @@ describe('groups across our devices', () => {
     alice1 = a.client;
     bob = b.client;
     alice2 = (await linkDevice(relay, alice1)).client;
-    // The new device published the new list; the laptop learns it like any device-list change.
-    expect(await alice1.devices.refresh()).toHaveLength(2);
+    // The new device published the new list; approving it waited for that list and adopted it.
+    expect(alice1.devices.list()).toHaveLength(2);
     await alice2.sync();
     await bob.sync();
   });

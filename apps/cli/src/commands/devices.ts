@@ -91,8 +91,15 @@ export function registerDevices(program: Command, state: RunState): void {
         code = (await readStdin()).trim();
       }
       await withClient(env, async (client) => {
+        // Waits (up to 30 s) for the new device to register, so this device sends to it from now on.
         const assigned = await client.devices.approveLink(code);
-        env.out.result(`Approved. The new device (id ${assigned}) finishes linking by itself.`, { deviceId: assigned });
+        const linked = client.devices.list().some((d) => d.deviceId === assigned);
+        env.out.result(
+          linked
+            ? `Approved: the new device (id ${assigned}) is linked and in your device list.`
+            : `Approved. The new device (id ${assigned}) finishes linking by itself; \`vaultex device list\` shows it once it has.`,
+          { deviceId: assigned, linked },
+        );
       });
     });
 
