@@ -9,6 +9,8 @@
  * taking what queued up meanwhile, so that waiting overlaps. Order is not at stake: an
  * operation is resolved only after its own commit, an acknowledgement names a message
  * delivered (so committed) before, and the storage keeps message seqs in commit order.
+ * For the same reasons acknowledgements may be committed in batches of their own, beside
+ * the inserts' (`separateAcks`).
  */
 import type { AckRequest, MailboxBatchResult, NewMessage, Storage } from './storage/storage.js';
 
@@ -24,16 +26,30 @@ export class GroupCommit {
   /** Called after each commit with the number of operations it held (metrics). */
   onCommit: ((operations: number, ms: number) => void) | undefined;
 
+  /** Where acknowledgements go: this queue, or a queue of their own (`separateAcks`). */
+  private readonly acks: GroupCommit;
+
   /**
    * @param grouped - false commits every operation in its own transaction (for comparison
    *   in the benchmark; production keeps the default).
+   * @param separateAcks - commit acknowledgements in batches of their own, beside the
+   *   inserts' (PostgreSQL): an insert then waits neither for the acknowledgements' round
+   *   trips nor holds the storage's seq-order lock through them.
    */
   constructor(
     private readonly storage: Storage,
     private readonly grouped = true,
-    /** Batches committing at once (1 for SQLite, whose writes are serial anyway). */
+    /** Batches committing at once per queue (1 for SQLite, whose writes are serial anyway). */
     private readonly maxInFlight = 1,
-  ) {}
+    separateAcks = false,
+  ) {
+    if (separateAcks) {
+      this.acks = new GroupCommit(storage, grouped, maxInFlight);
+      this.acks.onCommit = (operations, ms) => this.onCommit?.(operations, ms);
+    } else {
+      this.acks = this;
+    }
+  }
 
   /** Store messages; resolves with their seqs once committed. */
   insert(items: readonly NewMessage[]): Promise<number[]> {
@@ -42,7 +58,7 @@ export class GroupCommit {
 
   /** Acknowledge; resolves with the ids that were pending for the device once committed. */
   ack(ack: AckRequest): Promise<Uint8Array[]> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'ack', ack, resolve, reject }));
+    return new Promise((resolve, reject) => this.acks.enqueue({ kind: 'ack', ack, resolve, reject }));
   }
 
   /** Resolves when everything queued so far is committed. */
@@ -51,6 +67,7 @@ export class GroupCommit {
       await Promise.allSettled(this.running);
       await new Promise((r) => setImmediate(r));
     }
+    if (this.acks !== this) await this.acks.flush();
   }
 
   private enqueue(op: Pending): void {

@@ -124,8 +124,11 @@ export async function createServer(options: ServerOptions): Promise<RelayServer>
   const metrics = new Metrics();
   if (options.bus instanceof RedisBus) metrics.trackRedisBus(options.bus);
   const storage = options.storage;
-  // PostgreSQL: two batches may commit at once (their round trips and fsyncs overlap).
-  const commit = new GroupCommit(storage, config.groupCommit, storage instanceof PostgresStorage ? 2 : 1);
+  // PostgreSQL: two batches may commit at once (their round trips and fsyncs overlap), and
+  // acknowledgements commit apart from inserts (an insert holds the seq-order lock only for
+  // its own statement and commit, not through an acknowledgement's round trips).
+  const postgres = storage instanceof PostgresStorage;
+  const commit = new GroupCommit(storage, config.groupCommit, postgres ? 2 : 1, postgres);
   commit.onCommit = (operations) => metrics.commitSize.observe(operations);
   const context: Context = {
     config,

@@ -136,6 +136,37 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       expect(again.acked).toEqual([[]]);
     });
 
+    it('acknowledges beside inserts in one batch, only what is pending for that device', async () => {
+      const target = (n: number, d: number) => ({ accountId: id16(n), deviceId: d });
+      const stored = await s.applyMailboxBatch({
+        inserts: [
+          { id: bytes(16, 21), blob: bytes(10, 21), expiresAt: 1000, targets: [target(1, 1), target(1, 2)] },
+          { id: bytes(16, 22), blob: bytes(10, 22), expiresAt: 1000, targets: [target(1, 1)] },
+        ],
+        acks: [],
+      });
+      const r = await s.applyMailboxBatch({
+        inserts: [{ id: bytes(16, 23), blob: bytes(10, 23), expiresAt: 1000, targets: [target(1, 1)] }],
+        acks: [
+          // An id never stored, then both messages (reported in request order).
+          { accountId: id16(1), deviceId: 1, ids: [bytes(16, 99), bytes(16, 22), bytes(16, 21)] },
+          // Message 22 was never for device 2.
+          { accountId: id16(1), deviceId: 2, ids: [bytes(16, 22)] },
+        ],
+      });
+      expect(r.seqs).toHaveLength(1);
+      expect(r.seqs[0]).toBeGreaterThan(Math.max(...stored.seqs));
+      expect(r.acked).toEqual([[bytes(16, 22), bytes(16, 21)], []]);
+      expect((await s.pendingMessages(id16(1), 1, 0, 10, 0)).map((m) => m.blob)).toEqual([bytes(10, 23)]);
+      expect((await s.pendingMessages(id16(1), 2, 0, 10, 0)).map((m) => m.blob)).toEqual([bytes(10, 21)]);
+      // Message 22 had no other target: it is gone, so acknowledging it again finds nothing.
+      const again = await s.applyMailboxBatch({
+        inserts: [],
+        acks: [{ accountId: id16(1), deviceId: 1, ids: [bytes(16, 22)] }],
+      });
+      expect(again.acked).toEqual([[]]);
+    });
+
     it('delivers in order after a cursor and hides expired messages; prune deletes them', async () => {
       const t = { accountId: id16(1), deviceId: 1 };
       await s.applyMailboxBatch({
