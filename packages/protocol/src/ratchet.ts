@@ -78,7 +78,9 @@ const CHAIN_KEY_SEED = Uint8Array.of(0x02);
 // Unchecked forms for the hot paths; the exported ones below check their arguments.
 function rootStep(provider: CryptoProvider, rootKey: Uint8Array, dh: Uint8Array): [Uint8Array, Uint8Array] {
   const out = provider.hkdfSha256(dh, rootKey, RATCHET_INFO, 64);
-  return [out.slice(0, 32), out.slice(32, 64)];
+  const keys: [Uint8Array, Uint8Array] = [out.slice(0, 32), out.slice(32, 64)];
+  wipe(out);
+  return keys;
 }
 
 function chainStep(provider: CryptoProvider, chainKey: Uint8Array): [Uint8Array, Uint8Array] {
@@ -215,9 +217,17 @@ export class Ratchet {
   private readonly aad: Uint8Array;
   private readonly aadView: DataView;
   private readonly deps: RatchetDeps;
+  /** The clock reading of the current decrypt, taken at most once and only when needed. */
+  private now: number | undefined;
+  /** Bound once: a closure per decrypt would be allocated on every message. */
+  private readonly time: () => number;
 
   constructor(fields: RatchetFields, deps: RatchetDeps) {
     this.deps = deps;
+    this.time = () => {
+      this.now ??= this.deps.clock();
+      return this.now;
+    };
     this.rootKey = fields.rootKey;
     this.sendingKeyPair = fields.sendingKeyPair;
     this.remoteRatchetKey = fields.remoteRatchetKey;
@@ -375,12 +385,8 @@ export class Ratchet {
    */
   decrypt(message: RatchetMessage): Uint8Array {
     const { dh, pn, n } = message;
-    // Read the clock at most once, and only when a skipped key is involved.
-    let now: number | undefined;
-    const time = () => {
-      now ??= this.deps.clock();
-      return now;
-    };
+    this.now = undefined;
+    const time = this.time;
 
     if (this.skipped.size > 0) {
       const id = skippedId(dh, n);

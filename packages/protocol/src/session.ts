@@ -20,6 +20,7 @@ import {
   type RatchetMessage,
   resolveRatchetLimits,
 } from './ratchet.js';
+import { encodeRatchetMessage } from './ratchet-wire.js';
 import { decodeSessionState, encodeSessionState, type PendingPreKey } from './session-state.js';
 import { decodeWire, encodeWire, type WireReader } from './wire.js';
 
@@ -244,7 +245,7 @@ export class Session {
     assertBytes(plaintext, 'plaintext', { max: MAX_PLAINTEXT_BYTES });
     const m = this.#ratchet.encrypt(plaintext);
     const p = this.#pending;
-    if (p === undefined) return encodeWire([MESSAGE_VERSION, MESSAGE_KIND_RATCHET, m.dh, m.pn, m.n, m.ciphertext]);
+    if (p === undefined) return encodeRatchetMessage(MESSAGE_VERSION, MESSAGE_KIND_RATCHET, m);
     return encodeWire([
       MESSAGE_VERSION,
       MESSAGE_KIND_PREKEY,

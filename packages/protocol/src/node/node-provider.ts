@@ -23,18 +23,38 @@ import type { CryptoProvider } from '../provider/provider.js';
 
 /**
  * KeyObject creation costs more than the operation itself, and protocol state reuses
- * the same key arrays (identity keys, ratchet keys), so KeyObjects are cached per array.
- * The cache keeps a copy of the bytes and re-checks it, so a caller mutating or wiping
- * the array never gets a stale key.
+ * the same key arrays (identity keys, ratchet keys), so a KeyObject is cached per array.
+ * The cache is a hidden (non-enumerable symbol) property of the array itself, so it lives
+ * exactly as long as the array: a WeakMap would keep every ratchet key's entry, with a
+ * copy of its bytes, until the next full GC, and its growing ephemeron table made long
+ * runs slower and slower. The entry keeps a copy of the bytes and re-checks it, so a
+ * caller mutating or wiping the array never gets a stale key. An array that cannot take
+ * the property (a non-extensible one) is simply not cached.
  */
+interface CacheEntry {
+  bytes: Uint8Array;
+  key: KeyObject;
+}
 class KeyCache {
-  private readonly map = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
-  constructor(private readonly make: (raw: Uint8Array) => KeyObject) {}
+  private readonly slot: symbol;
+  constructor(
+    name: string,
+    private readonly make: (raw: Uint8Array) => KeyObject,
+  ) {
+    this.slot = Symbol(name);
+  }
   get(raw: Uint8Array): KeyObject {
-    const hit = this.map.get(raw);
-    if (hit && Buffer.compare(hit.bytes, raw) === 0) return hit.key;
+    const hit = (raw as unknown as Record<symbol, CacheEntry | undefined>)[this.slot];
+    if (hit !== undefined && Buffer.compare(hit.bytes, raw) === 0) return hit.key;
     const key = this.make(raw);
-    this.map.set(raw, { bytes: new Uint8Array(raw), key });
+    const entry: CacheEntry = { bytes: new Uint8Array(raw), key };
+    if (hit !== undefined) {
+      hit.bytes.fill(0);
+      hit.bytes = entry.bytes;
+      hit.key = key;
+    } else {
+      Reflect.defineProperty(raw, this.slot, { value: entry, writable: false, configurable: true });
+    }
     return key;
   }
 }
@@ -71,10 +91,10 @@ function okpPublic(crv: 'X25519' | 'Ed25519', raw: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv, x: b64u(raw) }, format: 'jwk' });
 }
 
-const x25519Private = new KeyCache((raw) => okpPrivate('X25519', raw));
-const x25519Public = new KeyCache((raw) => okpPublic('X25519', raw));
-const ed25519Private = new KeyCache((raw) => okpPrivate('Ed25519', raw));
-const ed25519Public = new KeyCache((raw) => okpPublic('Ed25519', raw));
+const x25519Private = new KeyCache('x25519Private', (raw) => okpPrivate('X25519', raw));
+const x25519Public = new KeyCache('x25519Public', (raw) => okpPublic('X25519', raw));
+const ed25519Private = new KeyCache('ed25519Private', (raw) => okpPrivate('Ed25519', raw));
+const ed25519Public = new KeyCache('ed25519Public', (raw) => okpPublic('Ed25519', raw));
 
 function toBytes(buffer: Buffer | ArrayBuffer): Uint8Array {
   return buffer instanceof ArrayBuffer
@@ -105,7 +125,11 @@ export const nodeProvider: CryptoProvider = {
     const prk = createHmac('sha256', salt.length === 0 ? ZERO_SALT : salt)
       .update(ikm)
       .digest();
-    const out = new Uint8Array(length);
+    // Off the V8 heap, not `new Uint8Array`: a small typed array lives on the heap, and
+    // handing it (e.g. as an AES key) to node:crypto later forces V8 to move it, a costly
+    // step on every message. Not from Node's shared buffer pool either: keys must not share
+    // an ArrayBuffer with unrelated data (a copy of `.buffer` would carry both).
+    const out = toBytes(Buffer.allocUnsafeSlow(length));
     let previous: Buffer | undefined;
     for (let counter = 1, offset = 0; offset < length; counter++, offset += 32) {
       const mac = createHmac('sha256', prk);
@@ -113,6 +137,7 @@ export const nodeProvider: CryptoProvider = {
       previous = mac.update(info).update(COUNTER[counter]!).digest();
       out.set(previous.subarray(0, Math.min(32, length - offset)), offset);
     }
+    previous?.fill(0);
     prk.fill(0);
     return out;
   },
@@ -121,12 +146,10 @@ export const nodeProvider: CryptoProvider = {
     cipher.setAAD(aad);
     const head = cipher.update(plaintext);
     const tail = cipher.final();
-    const tag = cipher.getAuthTag();
-    const out = new Uint8Array(head.length + tail.length + tag.length);
-    out.set(head, 0);
-    out.set(tail, head.length);
-    out.set(tag, head.length + tail.length);
-    return out;
+    // Buffer.concat draws small outputs from Node's buffer pool: a fresh Uint8Array of
+    // more than 64 bytes gets its own off-heap backing store, which costs as much here as
+    // the AES itself. The result is a plain Uint8Array view, as from every other method.
+    return toBytes(Buffer.concat([head, tail, cipher.getAuthTag()]));
   },
   aesGcmDecrypt: (key, nonce, sealed, aad) => {
     if (sealed.length < 16) throw new InvalidMessageError('authentication failed');
