@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeRequiring } from '../../../scripts/describe-requiring.js';
 import { Home, type Relay, startRelay } from './cli-support.js';
 
 /**
@@ -10,17 +11,8 @@ import { Home, type Relay, startRelay } from './cli-support.js';
  * only when VAULTEX_TEST_DATABASE_URL is absent and VAULTEX_REQUIRE_ALL is unset.
  */
 const baseUrl = process.env.VAULTEX_TEST_DATABASE_URL;
-const requireAll = Boolean(process.env.VAULTEX_REQUIRE_ALL);
-
 function withDatabase(name: string, body: (url: string) => void): void {
-  if (baseUrl) describe(name, () => body(baseUrl));
-  else if (requireAll) {
-    describe(name, () => {
-      it('has PostgreSQL', () => {
-        throw new Error('VAULTEX_REQUIRE_ALL is set but VAULTEX_TEST_DATABASE_URL is not');
-      });
-    });
-  } else describe.skip(name, () => it('needs VAULTEX_TEST_DATABASE_URL', () => {}));
+  describeRequiring(name, baseUrl ? [] : ['VAULTEX_TEST_DATABASE_URL'], () => body(baseUrl ?? ''));
 }
 
 withDatabase('vaultex migrate (real processes, real PostgreSQL)', (url) => {

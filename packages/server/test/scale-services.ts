@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { describeRequiring } from '../../../scripts/describe-requiring.js';
 import { PostgresStorage } from '../src/storage/postgres/postgres-storage.js';
-import { describeRequiring } from './scale-support.js';
 
 /** The PostgreSQL binaries directory (newest version installed), if any. */
 export const pgBin: string | undefined = (() => {

@@ -6,14 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { describeRequiring } from '../../../scripts/describe-requiring.js';
 import { PostgresStorage } from '../src/storage/postgres/postgres-storage.js';
 
 /** The test database URL, if any. */
 export const databaseUrl = process.env.VAULTEX_TEST_DATABASE_URL;
 /** The test Redis URL, if any. */
 export const redisUrl = process.env.VAULTEX_TEST_REDIS_URL;
-const requireAll = process.env.VAULTEX_REQUIRE_ALL !== undefined;
 
 /**
  * Declare a suite that needs services: run it when every URL is set, skip it when one is
@@ -29,26 +28,6 @@ export function describeWith(
     ...(needs.redis && !redisUrl ? ['VAULTEX_TEST_REDIS_URL'] : []),
   ];
   describeRequiring(name, missing, () => body({ database: databaseUrl ?? '', redis: redisUrl ?? '' }));
-}
-
-/**
- * The one skip rule of the scale suites: run `body` when nothing is `missing`; otherwise fail
- * under VAULTEX_REQUIRE_ALL (CI has every service) and skip, naming what is missing, when not.
- */
-export function describeRequiring(name: string, missing: readonly string[], body: () => void): void {
-  if (missing.length === 0) {
-    describe(name, body);
-  } else if (requireAll) {
-    describe(name, () => {
-      it('has its services', () => {
-        throw new Error(`VAULTEX_REQUIRE_ALL is set but ${missing.join(' and ')} is missing`);
-      });
-    });
-  } else {
-    describe.skip(name, () => {
-      it(`needs ${missing.join(' and ')}`, () => {});
-    });
-  }
 }
 
 /** Fresh schemas in the test database, each dropped by {@link SchemaPool.dropAll}. */
