@@ -80,6 +80,7 @@ export {
   signGroupState,
   verifyGroupState,
 } from './group-state.js';
+export { withStore } from './open-with-store.js';
 export {
   createLinkRequest,
   LINK_CODE_PREFIX,

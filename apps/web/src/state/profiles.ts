@@ -50,15 +50,6 @@ export function setOpenedProfile(profile: { store: ClientStore; slot: Slot } | u
   opened = profile;
 }
 
-/** Hand a freshly opened store to a client factory; closes the store when the factory throws. */
-export async function withStore<T>(store: ClientStore, use: (store: ClientStore) => Promise<T>): Promise<T> {
-  try {
-    return await use(store);
-  } catch (e) {
-    await store.close().catch(() => undefined);
-    throw e;
-  }
-}
 const randomHex = (n: number) => bytesToHex(crypto.getRandomValues(new Uint8Array(n)));
 
 function readNotes(): [string, string] {

@@ -2,7 +2,14 @@
  * The client's lifecycle in the page: create, restore or unlock the profile, wire the
  * client's events into the store, and the actions the screens call.
  */
-import { type Avatar, browserDeps, type DeviceInfo, type MessageView, VaultexClient } from '@vaultex/client/browser';
+import {
+  type Avatar,
+  browserDeps,
+  type DeviceInfo,
+  type MessageView,
+  VaultexClient,
+  withStore,
+} from '@vaultex/client/browser';
 import { humanError } from '../lib/errors.js';
 import { backupError, chooseBackup, pendingBackup } from './backup.js';
 import { conversationOf, wireChat } from './chat-actions.js';
@@ -15,7 +22,6 @@ import {
   setUpOtherSlot,
   unlockSlots,
   wipeSlots,
-  withStore,
 } from './profiles.js';
 import { type Theme, useApp } from './store.js';
 
